@@ -1,0 +1,112 @@
+"""Engine, sessions and the write lock that makes booking safe on SQLite and PostgreSQL alike."""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session
+
+from scheduler.settings import get_settings
+
+BOOKING_WRITE = "triggerpoint_booking_write"
+
+
+class NaiveDatetimeError(ValueError):
+    """A datetime without a time zone reached the database boundary."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC instant on every backend.
+
+    PostgreSQL stores `timestamptz`; SQLite has no zone-aware type, so the value is stored as naive
+    UTC text and UTC is attached again on read. Naive input is refused instead of guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise NaiveDatetimeError(f"naive datetime {value.isoformat()} has no time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    url = url or get_settings().database_url
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself, so a booking can ask for IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # BEGIN IMMEDIATE takes SQLite's single write lock up front, so the overlap check and the
+        # insert that follows it cannot interleave with another writer.
+        immediate = connection.get_execution_options().get(BOOKING_WRITE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)
+
+
+def booking_session(engine: Engine) -> Session:
+    """A session whose transactions may change the schedule (see `lock_schedule`)."""
+    return Session(engine.execution_options(**{BOOKING_WRITE: True}), expire_on_commit=False)
+
+
+@contextmanager
+def transaction(session_: Session) -> Iterator[Session]:
+    """Commit on success, roll back on any error: a change is saved whole or not at all."""
+    try:
+        yield session_
+        session_.commit()
+    except BaseException:
+        session_.rollback()
+        raise
+
+
+def lock_schedule(session_: Session, *, keys: Iterable[tuple[int, int]]) -> None:
+    """Serialise schedule writers that touch the same practitioners, rooms or patient.
+
+    PostgreSQL: transaction-scoped advisory locks, taken in sorted order so two bookings never
+    wait on each other in a cycle (racing inserts on an exclusion constraint deadlock otherwise).
+    SQLite: the transaction must already hold the write lock from BEGIN IMMEDIATE.
+    """
+    connection = session_.connection()
+    if connection.dialect.name == "sqlite":
+        if not connection.get_execution_options().get(BOOKING_WRITE):
+            raise RuntimeError("schedule changes on SQLite need a booking_session()")
+        return
+    for namespace, key in sorted(set(keys)):
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": namespace, "key": key}
+        )

@@ -1,0 +1,32 @@
+"""Configuration in one typed place; each setting reads TRIGGERPOINT_<NAME> from the environment."""
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRIGGERPOINT_", env_file=".env", extra="ignore")
+
+    # SQLite by default so a fresh checkout runs with nothing else installed.
+    database_url: str = "sqlite:///triggerpoint.sqlite3"
+    clinic_time_zone: str = "America/New_York"
+    phone_region: str = Field(default="US", description="Region for phone numbers given without +")
+    slot_grid_minutes: int = Field(default=15, gt=0, le=120)
+    minimum_notice_minutes: int = Field(default=60, ge=0)
+    booking_horizon_days: int = Field(default=120, gt=0)
+    handover_gap_minutes: int = Field(default=0, ge=0)
+    late_cancel_hours: int = Field(default=24, ge=0)
+
+    @field_validator("clinic_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
