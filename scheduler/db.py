@@ -110,3 +110,9 @@ def lock_schedule(session_: Session, *, keys: Iterable[tuple[int, int]]) -> None
         connection.execute(
             text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": namespace, "key": key}
         )
+
+
+def is_schedule_clash(error: Exception) -> bool:
+    """True when the database itself refused a double booking (or deadlocked racing for one)."""
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return code in ("23P01", "40P01") or "appointment_overlap" in str(error)

@@ -1,0 +1,138 @@
+"""The `triggerpoint` command line."""
+
+import logging
+from datetime import date
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from sqlmodel import Session, col, select
+
+from scheduler import db, migrate
+from scheduler.availability import PartRequest
+from scheduler.clock import utc_now
+from scheduler.day_sheet import practitioner_day
+from scheduler.demo import seed_demo
+from scheduler.errors import DomainError
+from scheduler.models import Location, Practitioner
+from scheduler.settings import get_settings
+from scheduler.slots import find_open_slots
+from scheduler.wallclock import clinic_zone
+
+app = typer.Typer(help="Triggerpoint: scheduling and aftercare for dry needling clinics.")
+db_app = typer.Typer(help="The database.")
+app.add_typer(db_app, name="db")
+log = logging.getLogger("triggerpoint")
+
+
+@app.callback()
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the latest schema."""
+    migrate.upgrade(get_settings().database_url)
+
+
+@app.command()
+def seed(demo: Annotated[bool, typer.Option("--demo", help="The demo clinic")] = False) -> None:
+    """Fill an empty database with the demo clinic."""
+    if not demo:
+        raise typer.BadParameter("only --demo is available", param_hint="--demo")
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    engine = db.make_engine()
+    with db.booking_session(engine) as session, db.transaction(session):
+        if session.exec(select(Location)).first() is not None:
+            typer.echo("The database already holds a clinic; nothing seeded.")
+            return
+        seed_demo(
+            session,
+            now=utc_now(),
+            time_zone=settings.clinic_time_zone,
+            region=settings.phone_region,
+        )
+    typer.echo("Seeded the demo clinic.")
+
+
+@app.command()
+def availability(
+    services: Annotated[str, typer.Option(help="Service codes in visit order, comma-separated")],
+    from_: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD")],
+    days: Annotated[int, typer.Option(min=1, max=62)] = 1,
+    practitioner: Annotated[int | None, typer.Option(help="Only this practitioner id")] = None,
+) -> None:
+    """List the open start times for a visit."""
+    parts = [
+        PartRequest(service=code.strip(), practitioner_id=practitioner)
+        for code in services.split(",")
+    ]
+    with db.session(db.make_engine()) as session:
+        try:
+            slots = find_open_slots(
+                session=session, now=utc_now(), parts=parts, first_day=_day(from_), days=days
+            )
+        except DomainError as error:
+            _fail(error)
+        names = _practitioner_names(session)
+        zone = _zone(session)
+        for slot in slots:
+            who = ", ".join(
+                f"{a.service.code} with {names[a.practitioner_id]} in room {a.room_id}"
+                for a in slot.appointments
+            )
+            typer.echo(f"{slot.starts_at.astimezone(zone):%a %Y-%m-%d %H:%M}  {who}")
+        typer.echo(f"{len(slots)} open start(s).")
+
+
+@app.command()
+def schedule(
+    practitioner: Annotated[str, typer.Option(help="Name, or part of it")],
+    date_: Annotated[str, typer.Option("--date", help="YYYY-MM-DD (default today)")] = "",
+) -> None:
+    """Show a practitioner's day."""
+    with db.session(db.make_engine()) as session:
+        matches = session.exec(
+            select(Practitioner).where(col(Practitioner.name).icontains(practitioner))
+        ).all()
+        if len(matches) != 1:
+            found = ", ".join(p.name for p in matches) or "nobody"
+            raise typer.BadParameter(
+                f"{practitioner!r} matches {found}", param_hint="--practitioner"
+            )
+        zone = _zone(session)
+        day = _day(date_) if date_ else utc_now().astimezone(zone).date()
+        entries = practitioner_day(session, practitioner_id=matches[0].id or 0, day=day)
+        typer.echo(f"{matches[0].name}, {day:%A %d %B %Y}")
+        for entry in entries:
+            marks = [*entry.intake_flags, *(["FIRST NEEDLING"] if entry.first_needling else [])]
+            typer.echo(
+                f"  {entry.starts_at.astimezone(zone):%H:%M}-{entry.ends_at.astimezone(zone):%H:%M}"
+                f"  {entry.patient:<20} {entry.service:<22} {entry.room:<8}"
+                f" {entry.status:<10} {' '.join(marks)}"
+            )
+        if not entries:
+            typer.echo("  No appointments.")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from error
+
+
+def _zone(session: Session) -> ZoneInfo:
+    location = session.exec(select(Location)).first()
+    return clinic_zone(location.time_zone if location else get_settings().clinic_time_zone)
+
+
+def _practitioner_names(session: Session) -> dict[int, str]:
+    return {p.id or 0: p.name for p in session.exec(select(Practitioner))}
+
+
+def _fail(error: DomainError) -> None:
+    typer.echo(f"error: {error.message}", err=True)
+    raise typer.Exit(2)

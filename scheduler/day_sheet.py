@@ -1,0 +1,113 @@
+"""A practitioner's day: who, when, what, where, and what to watch out for."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, func, select
+
+from scheduler.models import (
+    HOLDS_TIME,
+    Appointment,
+    Intake,
+    Location,
+    Patient,
+    Room,
+    Service,
+    ServiceKind,
+    Visit,
+)
+from scheduler.rules import get_practitioner
+from scheduler.wallclock import clinic_zone, day_bounds
+
+
+@dataclass(frozen=True)
+class ScheduledAppointment:
+    visit_id: int
+    starts_at: datetime
+    ends_at: datetime
+    patient: str
+    service: str
+    visit_services: tuple[str, ...]
+    room: str
+    status: str
+    intake_flags: tuple[str, ...]
+    first_needling: bool
+
+
+def practitioner_day(
+    session: Session, *, practitioner_id: int, day: date, location_id: int | None = None
+) -> list[ScheduledAppointment]:
+    """The practitioner's appointments on a local day, in order; six queries in all."""
+    get_practitioner(session, practitioner_id)
+    location = session.exec(
+        select(Location).where(location_id is None or Location.id == location_id)
+    ).first()
+    zone = clinic_zone(location.time_zone if location else "UTC")
+    start, end = day_bounds(day, zone)
+    rows = session.exec(
+        select(Appointment, Patient, Service, Room, Visit)
+        .join(Patient, col(Patient.id) == Appointment.patient_id)
+        .join(Service, col(Service.id) == Appointment.service_id)
+        .join(Room, col(Room.id) == Appointment.room_id)
+        .join(Visit, col(Visit.id) == Appointment.visit_id)
+        .where(
+            Appointment.practitioner_id == practitioner_id,
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
+        )
+        .order_by(col(Appointment.starts_at))
+    ).all()
+    visit_ids = {appointment.visit_id for appointment, *_ in rows}
+    patient_ids = {appointment.patient_id for appointment, *_ in rows}
+    services_by_visit = _services_by_visit(session, visit_ids)
+    flags = _flags_by_patient(session, patient_ids)
+    first_needling = _first_needling_starts(session, patient_ids)
+    return [
+        ScheduledAppointment(
+            visit_id=appointment.visit_id,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+            patient=patient.name,
+            service=service.name,
+            visit_services=services_by_visit.get(appointment.visit_id, ()),
+            room=room.name,
+            status=visit.status.value,
+            intake_flags=flags.get(patient.id or 0, ()),
+            first_needling=service.kind == ServiceKind.DRY_NEEDLING
+            and first_needling.get(appointment.patient_id) == appointment.starts_at,
+        )
+        for appointment, patient, service, room, visit in rows
+    ]
+
+
+def _services_by_visit(session: Session, visit_ids: set[int]) -> dict[int, tuple[str, ...]]:
+    rows = session.exec(
+        select(Appointment.visit_id, Service.code)
+        .join(Service, col(Service.id) == Appointment.service_id)
+        .where(col(Appointment.visit_id).in_(visit_ids))
+        .order_by(col(Appointment.visit_id), col(Appointment.position))
+    )
+    result: dict[int, tuple[str, ...]] = {}
+    for visit_id, code in rows:
+        result[visit_id] = (*result.get(visit_id, ()), code)
+    return result
+
+
+def _flags_by_patient(session: Session, patient_ids: set[int]) -> dict[int, tuple[str, ...]]:
+    intakes = session.exec(select(Intake).where(col(Intake.patient_id).in_(patient_ids)))
+    return {intake.patient_id: tuple(intake.flags) for intake in intakes}
+
+
+def _first_needling_starts(session: Session, patient_ids: set[int]) -> dict[int, datetime]:
+    """When each patient's first dry needling that still holds its time starts."""
+    rows = session.exec(
+        select(Appointment.patient_id, func.min(Appointment.starts_at))
+        .join(Service, col(Service.id) == Appointment.service_id)
+        .where(
+            col(Appointment.patient_id).in_(patient_ids),
+            Service.kind == ServiceKind.DRY_NEEDLING,
+            col(Appointment.status).in_(HOLDS_TIME),
+        )
+        .group_by(col(Appointment.patient_id))
+    )
+    return {patient_id: starts_at for patient_id, starts_at in rows}

@@ -1,0 +1,50 @@
+"""Open times for a visit over a range of days: what the front desk's "find a time" asks."""
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from scheduler.availability import PartRequest, Slot, find_slots, grid_starts
+from scheduler.errors import RuleViolation
+from scheduler.intervals import epoch
+from scheduler.policy import Policy, current_policy
+from scheduler.rules import check_may_deliver, get_practitioner
+from scheduler.schedule import load_schedule, resolve_location
+
+
+def find_open_slots(
+    *,
+    session: Session,
+    now: datetime,
+    parts: Sequence[PartRequest],
+    first_day: date,
+    days: int,
+    location_id: int | None = None,
+    policy: Policy | None = None,
+) -> list[Slot]:
+    """Starts on the grid at which the whole visit can be booked, with who and where.
+
+    Eight queries whatever the range or the number of practitioners; the rest is arithmetic.
+    Starts before the minimum notice or beyond the horizon are left out.
+    """
+    if not parts:
+        raise RuleViolation("A visit needs at least one service.", field="services")
+    policy = policy or current_policy()
+    location = resolve_location(session, location_id)
+    window = [first_day + timedelta(days=n) for n in range(days)]
+    schedule = load_schedule(
+        session, location=location, service_codes=[part.service for part in parts], days=window
+    )
+    for part in parts:
+        if part.practitioner_id is not None:
+            practitioner = get_practitioner(session, part.practitioner_id)
+            check_may_deliver(practitioner, schedule.services[part.service], on=first_day)
+    starts = grid_starts(
+        schedule,
+        window,
+        policy.grid,
+        earliest=epoch(now + policy.minimum_notice),
+        latest=epoch(now + policy.horizon),
+    )
+    return find_slots(schedule, parts, starts, policy.handover_gap)

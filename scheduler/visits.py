@@ -1,0 +1,135 @@
+"""Visits after booking: look them up, cancel them, and follow them through the day.
+
+Each status change is a conditional update that must hit exactly one row, so two people
+pressing buttons at once cannot both win (cancel and check in, say).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from scheduler.errors import NotFound, RuleViolation
+from scheduler.models import Appointment, Service, Visit, VisitStatus
+from scheduler.policy import Policy, current_policy
+
+# Which statuses each change may start from.
+CANCELLABLE = (VisitStatus.BOOKED,)
+CHECKABLE_IN = (VisitStatus.BOOKED,)
+COMPLETABLE = (VisitStatus.BOOKED, VisitStatus.CHECKED_IN)
+MISSABLE = (VisitStatus.BOOKED,)
+
+
+def get_visit(session: Session, visit_id: int) -> Visit:
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"No visit {visit_id}.", field="visit_id", code="unknown_visit")
+    return visit
+
+
+def appointments_of(session: Session, visit_id: int) -> list[Appointment]:
+    query = select(Appointment).where(Appointment.visit_id == visit_id)
+    return list(session.exec(query.order_by(col(Appointment.position))))
+
+
+def service_codes(session: Session, appointments: Sequence[Appointment]) -> dict[int, str]:
+    ids = {a.service_id for a in appointments}
+    services = session.exec(select(Service).where(col(Service.id).in_(ids)))
+    return {service.id or 0: service.code for service in services}
+
+
+def wrong_status(visit: Visit, verb: str) -> RuleViolation:
+    return RuleViolation(
+        f"Visit {visit.id} is {visit.status.value.replace('_', ' ')}; it cannot be {verb}.",
+        field="visit_id",
+        code="wrong_status",
+    )
+
+
+def visit_start(session: Session, visit_id: int) -> datetime:
+    return appointments_of(session, visit_id)[0].starts_at
+
+
+def cancel_visit(
+    *,
+    session: Session,
+    now: datetime,
+    visit_id: int,
+    reason: str,
+    cancelled_by: str,
+    policy: Policy | None = None,
+) -> Visit:
+    """Cancel, keeping the rows; "late" when inside the clinic's late-cancel window."""
+    window = (policy or current_policy()).late_cancel_window
+    late = visit_start(session, visit_id) - now < window
+    return _change_status(
+        session,
+        visit_id=visit_id,
+        allowed=CANCELLABLE,
+        to=VisitStatus.CANCELLED,
+        verb="cancelled",
+        cancelled_at=now,
+        cancelled_by=cancelled_by,
+        cancel_reason=reason,
+        late_cancel=late,
+    )
+
+
+def check_in(*, session: Session, now: datetime, visit_id: int) -> Visit:
+    return _change_status(
+        session,
+        visit_id=visit_id,
+        allowed=CHECKABLE_IN,
+        to=VisitStatus.CHECKED_IN,
+        verb="checked in",
+        checked_in_at=now,
+    )
+
+
+def complete(*, session: Session, now: datetime, visit_id: int) -> Visit:
+    return _change_status(
+        session,
+        visit_id=visit_id,
+        allowed=COMPLETABLE,
+        to=VisitStatus.COMPLETED,
+        verb="completed",
+        completed_at=now,
+    )
+
+
+def mark_no_show(*, session: Session, now: datetime, visit_id: int) -> Visit:
+    if visit_start(session, visit_id) > now:
+        raise RuleViolation(
+            "A visit that has not started yet cannot be a no-show.",
+            field="visit_id",
+            code="not_started",
+        )
+    return _change_status(
+        session, visit_id=visit_id, allowed=MISSABLE, to=VisitStatus.NO_SHOW, verb="marked no-show"
+    )
+
+
+def _change_status(
+    session: Session,
+    *,
+    visit_id: int,
+    allowed: Sequence[VisitStatus],
+    to: VisitStatus,
+    verb: str,
+    **changes: object,
+) -> Visit:
+    visit = get_visit(session, visit_id)
+    result = session.execute(
+        update(Visit)
+        .where(col(Visit.id) == visit_id, col(Visit.status).in_(allowed))
+        .values(status=to, **changes)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(visit)
+        raise wrong_status(visit, verb)
+    session.execute(
+        update(Appointment).where(col(Appointment.visit_id) == visit_id).values(status=to)
+    )
+    session.refresh(visit)
+    return visit
