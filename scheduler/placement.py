@@ -110,8 +110,8 @@ def _check_still_free(
         clashes.append(
             and_(
                 or_(
-                    Appointment.practitioner_id == planned.practitioner_id,
-                    Appointment.room_id == planned.room_id,
+                    col(Appointment.practitioner_id) == planned.practitioner_id,
+                    col(Appointment.room_id) == planned.room_id,
                 ),
                 col(Appointment.starts_at) < until,
                 col(Appointment.busy_until) > starts,
@@ -119,14 +119,14 @@ def _check_still_free(
         )
         clashes.append(
             and_(
-                Appointment.patient_id == patient.id,
+                col(Appointment.patient_id) == patient.id,
                 col(Appointment.starts_at) < planned.ends_at,
                 col(Appointment.ends_at) > starts,
             )
         )
     query = select(Appointment).where(col(Appointment.status).in_(HOLDS_TIME), or_(*clashes))
     if excluding_visit is not None:
-        query = query.where(Appointment.visit_id != excluding_visit)
+        query = query.where(col(Appointment.visit_id) != excluding_visit)
     taken = session.exec(query.limit(1)).first()
     if taken is None:
         return

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -166,18 +167,18 @@ def _busy_rows(
         col(Appointment.busy_until) > start,
     ]
     if excluding_visit is not None:
-        conditions.append(Appointment.visit_id != excluding_visit)
-    return session.exec(busy_intervals_query().where(*conditions)).all()  # type: ignore[return-value]
+        conditions.append(col(Appointment.visit_id) != excluding_visit)
+    return session.execute(busy_intervals_query().where(*conditions)).tuples().all()
 
 
-def busy_intervals_query():  # type: ignore[no-untyped-def]
+def busy_intervals_query() -> sa.Select[int, int, datetime, datetime, datetime]:
     """The one statement that loads booked time; benchmarks time it bare."""
-    return select(
-        Appointment.practitioner_id,
-        Appointment.room_id,
-        Appointment.starts_at,
-        Appointment.ends_at,
-        Appointment.busy_until,
+    return sa.select(
+        col(Appointment.practitioner_id),
+        col(Appointment.room_id),
+        col(Appointment.starts_at),
+        col(Appointment.ends_at),
+        col(Appointment.busy_until),
     )
 
 
