@@ -168,7 +168,7 @@ def _busy_rows(
     ]
     if excluding_visit is not None:
         conditions.append(col(Appointment.visit_id) != excluding_visit)
-    return session.execute(busy_intervals_query().where(*conditions)).tuples().all()
+    return session.execute(busy_intervals_query().where(*conditions)).all()
 
 
 def busy_intervals_query() -> sa.Select[int, int, datetime, datetime, datetime]:

@@ -1,0 +1,83 @@
+"""Real databases for every test: a migrated SQLite file, and PostgreSQL when it is reachable.
+
+PostgreSQL-backed tests are skipped with the reason when no server answers, unless
+TRIGGERPOINT_REQUIRE_SERVICES=1 (as in CI), which turns that skip into a failure.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel
+
+import scheduler.models  # noqa: F401
+from scheduler.db import booking_session, make_engine
+from scheduler.migrate import upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TRIGGERPOINT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+SERVICES_REQUIRED = os.environ.get("TRIGGERPOINT_REQUIRE_SERVICES") == "1"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def missing_service(reason: str) -> None:
+    if SERVICES_REQUIRED:
+        pytest.fail(f"{reason} (TRIGGERPOINT_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "triggerpoint.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of our own for this test run, migrated once and dropped at the end."""
+    name = f"triggerpoint_test_{os.getpid()}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        missing_service(f"no PostgreSQL at {POSTGRES_ADMIN_URL}: {error}".strip())
+    with admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name}")
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    url = f"{base}/{name}"
+    upgrade(url)
+    yield url
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "triggerpoint.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        engine = make_engine(request.getfixturevalue("postgres_url"), pool_size=40)
+        _empty_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine: Engine) -> None:
+    names = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with booking_session(engine) as session:
+        yield session
