@@ -6,7 +6,7 @@ TRIGGERPOINT_REQUIRE_SERVICES=1 (as in CI), which turns that skip into a failure
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -58,17 +58,35 @@ def postgres_url() -> Iterator[str]:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+FreshDatabase = Callable[[], Engine]
+
+
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        path = tmp_path / "triggerpoint.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        engine = make_engine(f"sqlite:///{path}")
-    else:
-        engine = make_engine(request.getfixturevalue("postgres_url"), pool_size=40)
-        _empty_tables(engine)
-    yield engine
-    engine.dispose()
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FreshDatabase]:
+    """Call it for an empty, migrated database of the test's backend (again and again)."""
+    engines: list[Engine] = []
+
+    def fresh() -> Engine:
+        for engine in engines:
+            engine.dispose()
+        if request.param == "sqlite":
+            path = tmp_path / f"triggerpoint-{len(engines)}.sqlite3"
+            shutil.copy(request.getfixturevalue("sqlite_template"), path)
+            engine = make_engine(f"sqlite:///{path}")
+        else:
+            engine = make_engine(request.getfixturevalue("postgres_url"), pool_size=40)
+            _empty_tables(engine)
+        engines.append(engine)
+        return engine
+
+    yield fresh
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(fresh_database: FreshDatabase) -> Engine:
+    return fresh_database()
 
 
 def _empty_tables(engine: Engine) -> None:

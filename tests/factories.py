@@ -62,6 +62,7 @@ def make_clinic(
     opening: tuple[time, time] = (time(8), time(19)),
     hours: tuple[time, time] = (time(8), time(17)),
     lunch: tuple[time, time] | None = (time(12, 30), time(13)),
+    workdays: Sequence[int] = WORKDAYS,
     today: date | None = None,
 ) -> Clinic:
     today = today or CURRENT_TIME.date()
@@ -81,7 +82,7 @@ def make_clinic(
         )
     }
     seed_catalogue(session)
-    weekly = {day: hours for day in WORKDAYS}
+    weekly = {day: hours for day in workdays}
 
     def practitioner(name: str, profession: Profession, until: date | None) -> Practitioner:
         return create_practitioner(
