@@ -1,0 +1,168 @@
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from scheduler.booking import reschedule_visit
+from scheduler.errors import Conflict, RuleViolation
+from scheduler.models import Appointment, Visit, VisitStatus
+from scheduler.visits import cancel_visit, check_in, complete, mark_no_show
+from tests.factories import (
+    CURRENT_TIME,
+    POLICY,
+    assessed_patient,
+    book,
+    make_clinic,
+    make_patient,
+    next_weekday,
+)
+
+TUESDAY = next_weekday(1)
+WEDNESDAY = next_weekday(2)
+
+
+def starts(session: Session, visit_id: int | None) -> list[str]:
+    query = select(Appointment).where(Appointment.visit_id == visit_id)
+    return [f"{a.starts_at:%H:%M}" for a in session.exec(query.order_by(Appointment.position))]
+
+
+def move(
+    session: Session, visit: Visit, start: datetime, expected_version: int | None = None
+) -> Visit:
+    return reschedule_visit(
+        session=session,
+        now=CURRENT_TIME,
+        visit_id=visit.id or 0,
+        start=start,
+        expected_version=expected_version,
+        policy=POLICY,
+    )
+
+
+def cancel(session: Session, visit: Visit, *, now: datetime, reason: str, by: str) -> Visit:
+    return cancel_visit(
+        session=session,
+        now=now,
+        visit_id=visit.id or 0,
+        reason=reason,
+        cancelled_by=by,
+        policy=POLICY,
+    )
+
+
+def test_it_moves_the_whole_visit_and_bumps_its_version(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "dry-needling-30", "massage-60")
+
+    moved = move(session, visit, clinic.at(TUESDAY, 15))
+
+    assert moved.version == 2
+    assert starts(session, visit.id) == ["20:00", "20:30"]  # 15:00 and 15:30 in New York, UTC
+
+
+def test_it_moves_a_visit_onto_its_own_old_time(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-60", practitioner=clinic.lena)
+
+    move(session, visit, clinic.at(TUESDAY, 10, 30))
+
+    assert starts(session, visit.id) == ["15:30"]
+
+
+def test_it_keeps_the_visit_where_it_was_when_the_new_time_is_taken(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    bea = make_patient(session, name="Bea", phone="+12125550199")
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-60", practitioner=clinic.lena)
+    book(session, bea, clinic.at(TUESDAY, 14), "massage-60", practitioner=clinic.lena)
+    session.commit()
+
+    with pytest.raises(Conflict, match="Lena Novak is already booked"):
+        move(session, visit, clinic.at(TUESDAY, 14, 30))
+    session.rollback()
+
+    assert starts(session, visit.id) == ["15:00"]
+
+
+def test_it_refuses_a_move_from_a_stale_version(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
+
+    with pytest.raises(Conflict, match="changed by someone else"):
+        move(session, visit, clinic.at(TUESDAY, 11), expected_version=0)
+
+
+def test_it_rechecks_the_assessment_when_needling_moves_before_it(session: Session) -> None:
+    clinic = make_clinic(session)
+    bea = make_patient(session, intake=True)
+    book(session, bea, clinic.at(TUESDAY, 9), "assessment-60", practitioner=clinic.dana)
+    needling = book(session, bea, clinic.at(WEDNESDAY, 9), "dry-needling-30")
+
+    with pytest.raises(RuleViolation, match="needs an assessment"):
+        move(session, needling, clinic.at(TUESDAY, 8))
+
+
+def test_it_cancels_keeping_the_rows_and_frees_the_time(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    bea = make_patient(session, name="Bea", phone="+12125550199")
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-60", practitioner=clinic.lena)
+
+    cancelled = cancel(session, visit, now=CURRENT_TIME, reason="feeling unwell", by="front desk")
+
+    assert cancelled.status == VisitStatus.CANCELLED
+    assert (cancelled.cancel_reason, cancelled.cancelled_by) == ("feeling unwell", "front desk")
+    assert cancelled.cancelled_at == CURRENT_TIME
+    assert not cancelled.late_cancel
+    book(session, bea, clinic.at(TUESDAY, 10), "massage-60", practitioner=clinic.lena)
+
+
+def test_it_marks_a_cancellation_inside_the_window_as_late(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
+
+    cancelled = cancel(session, visit, now=clinic.at(TUESDAY, 8), reason="", by="patient")
+
+    assert cancelled.late_cancel
+
+
+def test_it_follows_a_visit_through_the_day(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
+
+    check_in(session=session, now=clinic.at(TUESDAY, 9, 55), visit_id=visit.id or 0)
+    done = complete(session=session, now=clinic.at(TUESDAY, 10, 40), visit_id=visit.id or 0)
+
+    assert done.status == VisitStatus.COMPLETED
+    assert done.checked_in_at == clinic.at(TUESDAY, 9, 55)
+    statuses = session.exec(select(Appointment.status).where(Appointment.visit_id == visit.id))
+    assert set(statuses) == {VisitStatus.COMPLETED}
+
+
+def test_it_refuses_to_check_in_a_cancelled_visit(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
+    cancel(session, visit, now=CURRENT_TIME, reason="", by="front desk")
+
+    with pytest.raises(RuleViolation, match="is cancelled; it cannot be checked in"):
+        check_in(session=session, now=CURRENT_TIME, visit_id=visit.id or 0)
+
+
+def test_it_marks_a_no_show_only_once_the_visit_has_started(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
+
+    with pytest.raises(RuleViolation, match="not started"):
+        mark_no_show(session=session, now=CURRENT_TIME, visit_id=visit.id or 0)
+    missed = mark_no_show(
+        session=session, now=clinic.at(TUESDAY, 10) + timedelta(minutes=20), visit_id=visit.id or 0
+    )
+
+    assert missed.status == VisitStatus.NO_SHOW
