@@ -45,23 +45,19 @@ def practitioner_day(
     ).first()
     zone = clinic_zone(location.time_zone if location else "UTC")
     start, end = day_bounds(day, zone)
-    rows = (
-        session.execute(
-            sa.select(Appointment, Patient, Service, Room, Visit)
-            .join(Patient, col(Patient.id) == Appointment.patient_id)
-            .join(Service, col(Service.id) == Appointment.service_id)
-            .join(Room, col(Room.id) == Appointment.room_id)
-            .join(Visit, col(Visit.id) == Appointment.visit_id)
-            .where(
-                col(Appointment.practitioner_id) == practitioner_id,
-                col(Appointment.starts_at) >= start,
-                col(Appointment.starts_at) < end,
-            )
-            .order_by(col(Appointment.starts_at))
+    rows = session.execute(
+        sa.select(Appointment, Patient, Service, Room, Visit)
+        .join(Patient, col(Patient.id) == Appointment.patient_id)
+        .join(Service, col(Service.id) == Appointment.service_id)
+        .join(Room, col(Room.id) == Appointment.room_id)
+        .join(Visit, col(Visit.id) == Appointment.visit_id)
+        .where(
+            col(Appointment.practitioner_id) == practitioner_id,
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
         )
-        .tuples()
-        .all()
-    )
+        .order_by(col(Appointment.starts_at))
+    ).all()
     visit_ids = {appointment.visit_id for appointment, *_ in rows}
     patient_ids = {appointment.patient_id for appointment, *_ in rows}
     services_by_visit = _services_by_visit(session, visit_ids)

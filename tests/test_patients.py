@@ -1,0 +1,60 @@
+from datetime import datetime
+
+import pytest
+from sqlmodel import Session
+
+from scheduler.errors import RuleViolation
+from scheduler.models import Intake
+from scheduler.patients import normalise_mobile, record_intake
+from tests.factories import CURRENT_TIME, make_patient
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("(212) 555-0142", "+12125550142"),
+        ("+1 917 555 0123", "+19175550123"),
+        ("+31 6 12345678", "+31612345678"),
+    ],
+)
+def test_it_stores_mobile_numbers_in_e164(typed: str, stored: str) -> None:
+    assert normalise_mobile(typed, region="US") == stored
+
+
+@pytest.mark.parametrize("typed", ["12345", "not a number", "+1 212 555", "+31 20 123 4567"])
+def test_it_refuses_what_cannot_take_a_text(typed: str) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        normalise_mobile(typed, region="US")
+    assert refused.value.field == "phone"
+
+
+def update_intake(
+    session: Session, patient_id: int | None, *, now: datetime, flags: list[str]
+) -> Intake:
+    return record_intake(
+        session=session,
+        now=now,
+        patient_id=patient_id or 0,
+        conditions=["neck pain"],
+        medications=[],
+        flags=flags,
+        consent=True,
+    )
+
+
+def test_it_refuses_unknown_contraindication_flags(session: Session) -> None:
+    patient = make_patient(session)
+
+    with pytest.raises(RuleViolation, match="Unknown contraindication flag"):
+        update_intake(session, patient.id, now=CURRENT_TIME, flags=["pregnancy", "vampirism"])
+
+
+def test_it_keeps_the_first_consent_time(session: Session) -> None:
+    patient = make_patient(session, intake=True)
+    later = CURRENT_TIME.replace(hour=18)
+
+    intake = update_intake(session, patient.id, now=later, flags=["anticoagulants"])
+
+    assert intake.consent_signed_at == CURRENT_TIME
+    assert intake.updated_at == later
+    assert intake.flags == ["anticoagulants"]
