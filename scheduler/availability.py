@@ -95,8 +95,9 @@ def find_slots(
 ) -> list[Slot]:
     """Every start in `starts` at which all parts fit, with the assignment each would get.
 
-    Practitioners are the least loaded qualified one that day (ties by id); rooms the preferred
-    one when free, else the first free room of the right kind.
+    Practitioners are the least loaded qualified one that day (ties by id). Rooms are the
+    preferred one when free, else the previous part's room (the patient stays put), else the
+    first free room of the right kind.
     """
     offsets = part_offsets(schedule, parts, gap)
     fits = [
@@ -184,14 +185,15 @@ def _assign(
     candidates: list[tuple[list[int], list[int]]],
 ) -> Slot:
     day = instant(start).astimezone(schedule.zone).date()
-    appointments = []
+    appointments: list[PlannedAppointment] = []
     for number, part in enumerate(parts):
         service = schedule.services[part.service]
         practitioners, rooms = candidates[number]
         practitioner = min(
             practitioners, key=lambda pid: (schedule.booked_seconds.get((pid, day), 0), pid)
         )
-        room = part.preferred_room_id if part.preferred_room_id in rooms else min(rooms)
+        previous_room = appointments[-1].room_id if appointments else None
+        room = next((r for r in (part.preferred_room_id, previous_room) if r in rooms), min(rooms))
         part_start = instant(start + offsets[number])
         appointments.append(
             PlannedAppointment(

@@ -1,7 +1,7 @@
 """The `triggerpoint` command line."""
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -9,12 +9,12 @@ import typer
 from sqlmodel import Session, col, select
 
 from scheduler import db, migrate
-from scheduler.availability import PartRequest
+from scheduler.availability import PartRequest, Slot
 from scheduler.clock import utc_now
 from scheduler.day_sheet import practitioner_day
 from scheduler.demo import seed_demo
 from scheduler.errors import DomainError
-from scheduler.models import Location, Practitioner
+from scheduler.models import Location, Practitioner, Room
 from scheduler.settings import get_settings
 from scheduler.slots import find_open_slots
 from scheduler.wallclock import clinic_zone
@@ -22,12 +22,13 @@ from scheduler.wallclock import clinic_zone
 app = typer.Typer(help="Triggerpoint: scheduling and aftercare for dry needling clinics.")
 db_app = typer.Typer(help="The database.")
 app.add_typer(db_app, name="db")
-log = logging.getLogger("triggerpoint")
+DEMO_SLOTS = 8
 
 
 @app.callback()
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @db_app.command("upgrade")
@@ -41,20 +42,47 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="The demo clinic")] =
     """Fill an empty database with the demo clinic."""
     if not demo:
         raise typer.BadParameter("only --demo is available", param_hint="--demo")
+    typer.echo(
+        "Seeded the demo clinic." if _seed_demo() else "The database already holds a clinic."
+    )
+
+
+@app.command("demo")
+def run_demo() -> None:
+    """Set up the demo clinic (once) and show it: the next clinic day and open times after it."""
+    _seed_demo()
+    with db.session(db.make_engine()) as session:
+        zone = _zone(session)
+        day = utc_now().astimezone(zone).date()
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        for practitioner in session.exec(select(Practitioner).order_by(col(Practitioner.id))):
+            _print_day(session, practitioner, day, zone)
+        typer.echo("\nFirst open times for dry needling (30 min) followed by massage (60 min):")
+        slots = find_open_slots(
+            session=session,
+            now=utc_now(),
+            parts=[PartRequest("dry-needling-30"), PartRequest("massage-60")],
+            first_day=day,
+            days=7,
+        )
+        _print_slots(session, slots[:DEMO_SLOTS], zone)
+
+
+def _seed_demo() -> bool:
+    """Migrate, then seed the demo clinic unless the database already holds one."""
     settings = get_settings()
     migrate.upgrade(settings.database_url)
-    engine = db.make_engine()
-    with db.booking_session(engine) as session, db.transaction(session):
+    with db.booking_session(db.make_engine()) as session, db.transaction(session):
         if session.exec(select(Location)).first() is not None:
-            typer.echo("The database already holds a clinic; nothing seeded.")
-            return
+            return False
         seed_demo(
             session,
             now=utc_now(),
             time_zone=settings.clinic_time_zone,
             region=settings.phone_region,
         )
-    typer.echo("Seeded the demo clinic.")
+    return True
 
 
 @app.command()
@@ -76,15 +104,19 @@ def availability(
             )
         except DomainError as error:
             _fail(error)
-        names = _practitioner_names(session)
-        zone = _zone(session)
-        for slot in slots:
-            who = ", ".join(
-                f"{a.service.code} with {names[a.practitioner_id]} in room {a.room_id}"
-                for a in slot.appointments
-            )
-            typer.echo(f"{slot.starts_at.astimezone(zone):%a %Y-%m-%d %H:%M}  {who}")
+        _print_slots(session, slots, _zone(session))
         typer.echo(f"{len(slots)} open start(s).")
+
+
+def _print_slots(session: Session, slots: list[Slot], zone: ZoneInfo) -> None:
+    names = {p.id: p.name for p in session.exec(select(Practitioner))}
+    rooms = {r.id: r.name for r in session.exec(select(Room))}
+    for slot in slots:
+        who = ", ".join(
+            f"{a.service.code} with {names[a.practitioner_id]} in {rooms[a.room_id]}"
+            for a in slot.appointments
+        )
+        typer.echo(f"{slot.starts_at.astimezone(zone):%a %Y-%m-%d %H:%M}  {who}")
 
 
 @app.command()
@@ -104,17 +136,21 @@ def schedule(
             )
         zone = _zone(session)
         day = _day(date_) if date_ else utc_now().astimezone(zone).date()
-        entries = practitioner_day(session, practitioner_id=matches[0].id or 0, day=day)
-        typer.echo(f"{matches[0].name}, {day:%A %d %B %Y}")
-        for entry in entries:
-            marks = [*entry.intake_flags, *(["FIRST NEEDLING"] if entry.first_needling else [])]
-            typer.echo(
-                f"  {entry.starts_at.astimezone(zone):%H:%M}-{entry.ends_at.astimezone(zone):%H:%M}"
-                f"  {entry.patient:<20} {entry.service:<22} {entry.room:<8}"
-                f" {entry.status:<10} {' '.join(marks)}"
-            )
-        if not entries:
-            typer.echo("  No appointments.")
+        _print_day(session, matches[0], day, zone)
+
+
+def _print_day(session: Session, practitioner: Practitioner, day: date, zone: ZoneInfo) -> None:
+    entries = practitioner_day(session, practitioner_id=practitioner.id or 0, day=day)
+    typer.echo(f"{practitioner.name}, {day:%A %d %B %Y}")
+    for entry in entries:
+        marks = [*entry.intake_flags, *(["FIRST NEEDLING"] if entry.first_needling else [])]
+        typer.echo(
+            f"  {entry.starts_at.astimezone(zone):%H:%M}-{entry.ends_at.astimezone(zone):%H:%M}"
+            f"  {entry.patient:<20} {entry.service:<22} {entry.room:<8}"
+            f" {entry.status:<10} {' '.join(marks)}"
+        )
+    if not entries:
+        typer.echo("  No appointments.")
 
 
 def _day(text: str) -> date:
@@ -127,10 +163,6 @@ def _day(text: str) -> date:
 def _zone(session: Session) -> ZoneInfo:
     location = session.exec(select(Location)).first()
     return clinic_zone(location.time_zone if location else get_settings().clinic_time_zone)
-
-
-def _practitioner_names(session: Session) -> dict[int, str]:
-    return {p.id or 0: p.name for p in session.exec(select(Practitioner))}
 
 
 def _fail(error: DomainError) -> None:

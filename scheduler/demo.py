@@ -37,18 +37,9 @@ SERVICES = (
      (P.PHYSICAL_THERAPIST, P.CHIROPRACTOR)),
 )  # fmt: skip
 WEEKDAYS = range(5)
-PATIENTS = (
-    ("Alex Moreno", "+1 212 555 0101"),
-    ("Bea Lindqvist", "+1 212 555 0102"),
-    ("Carlos Diaz", "+1 917 555 0103"),
-    ("Dorothy Hale", "+1 917 555 0104"),
-    ("Eitan Bar", "+1 646 555 0105"),
-    ("Fatima Noor", "+1 646 555 0106"),
-    ("Greg Olsen", "+1 718 555 0107"),
-    ("Hana Sato", "+1 718 555 0108"),
-    ("Ivan Petrov", "+1 347 555 0109"),
-    ("Julia Roberts-King", "+1 347 555 0110"),
-)
+FIRST_NAMES = ("Alex", "Bea", "Carlos", "Dorothy", "Eitan", "Fatima", "Greg", "Hana", "Ivan",
+               "Julia", "Kwame", "Lucia")  # fmt: skip
+LAST_NAMES = ("Moreno", "Lindqvist", "Diaz", "Hale", "Bar", "Noor", "Olsen", "Sato")
 VISIT_MENU = (
     ("assessment-60",),
     ("dry-needling-30", "massage-60"),
@@ -101,7 +92,7 @@ def _seed_practitioners(session: Session, location: Location, today: date) -> No
     for name, profession, hours, certified_until in (
         ("Dana Whitfield", P.PHYSICAL_THERAPIST, days, today + timedelta(days=700)),
         ("Marcus Chen", P.CHIROPRACTOR, late, today + timedelta(days=20)),
-        ("Priya Raman", P.ACUPUNCTURIST, days, None),
+        ("Priya Raman", P.PHYSICAL_THERAPIST, days, None),
         ("Lena Novak", P.MASSAGE_THERAPIST, days, None),
         ("Sam Okafor", P.MASSAGE_THERAPIST, late, None),
     ):
@@ -120,7 +111,9 @@ def _seed_practitioners(session: Session, location: Location, today: date) -> No
 def _seed_patients(session: Session, now: datetime, region: str) -> list[int]:
     rng = random.Random(7)
     ids = []
-    for number, (name, phone) in enumerate(PATIENTS):
+    names = [f"{first} {last}" for last in LAST_NAMES for first in FIRST_NAMES][::3]
+    for number, name in enumerate(names):
+        phone = f"+1 212 555 {100 + number:04d}"
         born = date(1950 + rng.randrange(50), rng.randrange(1, 13), rng.randrange(1, 28))
         patient = register_patient(
             session=session, now=now, name=name, phone=phone, date_of_birth=born, region=region
@@ -151,7 +144,7 @@ def _seed_visits(session: Session, now: datetime, location: Location, patients: 
         day = first_day + timedelta(days=offset)
         if day.weekday() >= 5:
             continue
-        for patient_id in rng.sample(patients, 6):
+        for patient_id in rng.sample(patients, 16):
             menu = rng.choice(VISIT_MENU) if patient_id in assessed else VISIT_MENU[0]
             start = datetime.combine(day, time(rng.randrange(8, 17), rng.choice((0, 30))), zone)
             as_of = min(now, start - timedelta(days=2))
