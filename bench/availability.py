@@ -21,20 +21,14 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Engine, event
-from sqlmodel import col
 
 from bench.clinic_fixture import TIME_ZONE, ClinicFixture, build_clinic
 from bench.databases import BackendUnavailable, database
 from scheduler import db
 from scheduler.availability import PartRequest, Slot
-from scheduler.demo import SERVICES
-from scheduler.models import HOLDS_TIME, Appointment
 from scheduler.policy import Policy
-from scheduler.schedule import busy_intervals_query
 from scheduler.slots import find_open_slots
-from scheduler.wallclock import clinic_zone, day_bounds
 
 NOW = datetime(2026, 10, 18, 12, tzinfo=UTC)
 FIRST_DAY = date(2026, 10, 19)  # to 17 November; the clocks fall back on Sunday 1 November
@@ -46,7 +40,6 @@ WARMUP, RUNS = 5, 40
 SEED = 20261101
 TARGET_P95_MS, TARGET_RATIO = 50.0, 3.0
 BACKENDS = ("sqlite", "postgresql")
-BusyQuery = sa.Select[int, int, datetime, datetime, datetime]
 
 
 @dataclass
@@ -103,7 +96,7 @@ def measure(backend: str) -> Result:
         fixture = build_clinic_in(engine, PRACTITIONERS)
         fixture_seconds = time.perf_counter() - started
         search = partial(find_slots, engine, fixture.location_id)
-        bare_query = partial(fetch_busy_rows, engine, busy_query())
+        bare_query = partial(fetch_busy_rows, engine, captured_busy_query(engine, search))
         slots, rows = len(search()), bare_query()
         calls, bare = timed(search, bare_query)
         statements = statements_issued(engine, search)
@@ -121,7 +114,7 @@ def measure(backend: str) -> Result:
         p95_ms=round(percentile(calls, 95), 2),
         statements=len(statements),
         statements_10_practitioners=len(statements_few),
-        statement_kinds=[kind(statement) for statement in statements],
+        statement_kinds=[kind(statement) for statement, _ in statements],
         bare_query_ms=round(statistics.median(bare), 2),
         bare_query_rows=rows,
         ratio=round(statistics.median(calls) / statistics.median(bare), 2),
@@ -150,24 +143,18 @@ def find_slots(engine: Engine, location_id: int) -> list[Slot]:
         )
 
 
-def busy_query() -> BusyQuery:
-    """The statement `schedule._busy_rows` runs for this search, with the same conditions."""
-    zone = clinic_zone(TIME_ZONE)
-    codes = {part.service for part in PARTS}
-    slack = timedelta(minutes=max(row[4] for row in SERVICES if row[0] in codes))
-    start = day_bounds(FIRST_DAY, zone)[0] - slack
-    end = day_bounds(FIRST_DAY + timedelta(days=DAYS - 1), zone)[1] + slack
-    return busy_intervals_query().where(
-        col(Appointment.status).in_(HOLDS_TIME),
-        col(Appointment.starts_at) < end,
-        col(Appointment.busy_until) > start,
-    )
+def captured_busy_query(engine: Engine, search: Callable[[], object]) -> tuple[str, Any]:
+    """The exact SQL and parameters a search used to load booked time."""
+    for statement, parameters in statements_issued(engine, search):
+        if "FROM appointment" in statement and "busy_until" in statement:
+            return statement, parameters
+    raise LookupError("the search issued no busy-interval query")
 
 
-def fetch_busy_rows(engine: Engine, query: BusyQuery) -> int:
-    """The bare busy query on a pooled connection, fully fetched: the floor for a search."""
+def fetch_busy_rows(engine: Engine, query: tuple[str, Any]) -> int:
+    """The busy query itself, through the bare driver and fully fetched: a search's floor."""
     with engine.connect() as connection:
-        return len(connection.execute(query).all())
+        return len(connection.exec_driver_sql(*query).fetchall())
 
 
 def timed(*calls: Callable[[], object]) -> list[list[float]]:
@@ -192,12 +179,12 @@ def percentile(samples: list[float], rank: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[rank - 1]
 
 
-def statements_issued(engine: Engine, call: Callable[[], object]) -> list[str]:
-    """Every statement sent to the database during `call`, transaction control included."""
-    statements: list[str] = []
+def statements_issued(engine: Engine, call: Callable[[], object]) -> list[tuple[str, Any]]:
+    """Every statement (with parameters) sent during `call`, transaction control included."""
+    statements: list[tuple[str, Any]] = []
 
     def record(*args: Any) -> None:
-        statements.append(args[2])
+        statements.append((args[2], args[3]))
 
     event.listen(engine, "before_cursor_execute", record)
     try:

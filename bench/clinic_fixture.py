@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from scheduler.availability import may_deliver
 from scheduler.demo import seed_catalogue
 from scheduler.intervals import Interval, epoch, instant, merge, overlaps, subtract
 from scheduler.models import (
@@ -29,6 +28,7 @@ from scheduler.models import (
     Visit,
     VisitStatus,
 )
+from scheduler.part_fit import may_deliver
 from scheduler.setup import add_time_off, create_location, create_practitioner, create_room
 from scheduler.wallclock import clinic_zone, wall_time
 

@@ -7,16 +7,18 @@ runs into the other. The same arithmetic answers "which starts are open" for the
 "can this exact start be booked" for the booking rules, so the two can never disagree.
 """
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from scheduler.errors import Conflict, DomainError, RuleViolation
-from scheduler.intervals import Interval, covers, epoch, instant, intersect, subtract
-from scheduler.models import Practitioner, Service, ServiceKind
+import numpy as np
+import numpy.typing as npt
+
+from scheduler.intervals import epoch, instant
+from scheduler.models import Service
+from scheduler.part_fit import PartFit, may_deliver
 from scheduler.schedule import Schedule
-from scheduler.wallclock import exists_locally, wall_time
+from scheduler.wallclock import exists_locally
 
 
 @dataclass(frozen=True)
@@ -48,46 +50,83 @@ class Slot:
     appointments: tuple[PlannedAppointment, ...]
 
 
-def may_deliver(practitioner: Practitioner, service: Service) -> bool:
-    """Profession fits; dry needling also needs a certificate (its dates are checked apart)."""
-    if practitioner.profession.value not in service.professions:
-        return False
-    return (
-        service.kind != ServiceKind.DRY_NEEDLING or practitioner.needling_certified_by is not None
+def grid_starts(schedule: Schedule, step: timedelta, earliest: int, latest: int) -> list[int]:
+    """Visit starts on the local clock's grid (09:00, 09:15, ...) while the location is open.
+
+    The grid follows local wall time, so a DST change shifts nothing: a day of 09:00-17:00 yields
+    starts from 09:00 local on both sides of it. Times the clock skips are left out.
+    """
+    seconds = int(step.total_seconds())
+    starts: list[int] = []
+    for opens, closes in schedule.opening:
+        offset = _offset(schedule, opens)
+        if offset == _offset(schedule, closes):
+            first = opens + (-(opens + offset) % seconds)
+            starts.extend(range(first, closes, seconds))
+        else:
+            starts.extend(_grid_across_a_clock_change(schedule, opens, closes, seconds))
+    return [start for start in starts if earliest <= start <= latest]
+
+
+def _offset(schedule: Schedule, moment: int) -> int:
+    offset = instant(moment).astimezone(schedule.zone).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def _grid_across_a_clock_change(
+    schedule: Schedule, opens: int, closes: int, seconds: int
+) -> list[int]:
+    local = instant(opens).astimezone(schedule.zone)
+    minute = local.hour * 60 + local.minute
+    minute += -minute % (seconds // 60)
+    starts = []
+    while minute < 24 * 60:
+        wall = datetime.combine(local.date(), time(minute // 60, minute % 60), schedule.zone)
+        moment = epoch(wall)
+        if moment >= closes:
+            break
+        if exists_locally(wall) and moment >= opens:
+            starts.append(moment)
+        minute += seconds // 60
+    return starts
+
+
+def qualified_practitioners(schedule: Schedule, part: PartRequest, service: Service) -> list[int]:
+    """Who works here and may give the part, by id (their certificate dates are checked later)."""
+    return sorted(
+        pid
+        for pid, practitioner in schedule.practitioners.items()
+        if part.practitioner_id in (None, pid) and may_deliver(practitioner, service)
     )
 
 
-def part_offsets(schedule: Schedule, parts: Sequence[PartRequest], gap: timedelta) -> list[int]:
-    """Seconds from the visit's start to each part's start."""
-    offsets, cursor = [], 0
+def suitable_rooms(schedule: Schedule, part: PartRequest, service: Service) -> list[int]:
+    return sorted(
+        rid
+        for rid, room in schedule.rooms.items()
+        if room.kind == service.room_kind and part.room_id in (None, rid)
+    )
+
+
+def part_fits(
+    schedule: Schedule, parts: Sequence[PartRequest], starts: list[int], gap: timedelta
+) -> list[PartFit]:
+    """One PartFit per part, each offset from the visit's start by the parts before it."""
+    grid = np.array(starts, dtype=np.int64)
+    fits, offset = [], 0
     for part in parts:
-        offsets.append(cursor)
-        cursor += schedule.services[part.service].duration_minutes * 60 + int(gap.total_seconds())
-    return offsets
-
-
-def grid_starts(
-    schedule: Schedule, days: Sequence[date], step: timedelta, earliest: int, latest: int
-) -> list[int]:
-    """Visit starts on the local clock's grid (09:00, 09:15, ...) while the location is open.
-
-    Built from local wall times day by day, so a DST change shifts nothing: a day of 09:00-17:00
-    yields starts from 09:00 local on both sides of it. Times the clock skips are left out.
-    """
-    step_minutes = int(step.total_seconds() // 60)
-    starts = []
-    for day in days:
-        for minute in range(0, 24 * 60, step_minutes):
-            local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=schedule.zone)
-            if exists_locally(local):
-                starts.append(epoch(local))
-    open_starts = [t for t in starts if earliest <= t <= latest]
-    return [t for t in open_starts if _inside(schedule.opening, t)]
-
-
-def _inside(intervals: list[Interval], moment: int) -> bool:
-    index = bisect_right(intervals, (moment, 1 << 62)) - 1
-    return index >= 0 and intervals[index][0] <= moment < intervals[index][1]
+        service = schedule.services[part.service]
+        fit = PartFit(
+            schedule,
+            service,
+            offset=offset,
+            starts=grid,
+            practitioner_ids=qualified_practitioners(schedule, part, service),
+            room_ids=suitable_rooms(schedule, part, service),
+        )
+        fits.append(fit)
+        offset += fit.length + int(gap.total_seconds())
+    return fits
 
 
 def find_slots(
@@ -99,169 +138,42 @@ def find_slots(
     preferred one when free, else the previous part's room (the patient stays put), else the
     first free room of the right kind.
     """
-    offsets = part_offsets(schedule, parts, gap)
-    fits = [
-        (
-            _fits_by_start(schedule, part, offset, starts, by_practitioner=True),
-            _fits_by_start(schedule, part, offset, starts, by_practitioner=False),
-        )
-        for part, offset in zip(parts, offsets, strict=True)
-    ]
-    slots = []
-    for index, start in enumerate(starts):
-        candidates = [(practitioners[index], rooms[index]) for practitioners, rooms in fits]
-        if all(practitioners and rooms for practitioners, rooms in candidates):
-            slots.append(_assign(schedule, parts, offsets, start, candidates))
-    return slots
+    fits = part_fits(schedule, parts, starts, gap)
+    columns = np.flatnonzero(np.logical_and.reduce([fit.open_at() for fit in fits]))
+    if not len(columns):
+        return []
+    grid = np.array(starts, dtype=np.int64)[columns]
+    days = np.searchsorted(schedule.day_starts, grid, side="right") - 1
+    assigned, previous_rooms = [], None
+    for part, fit in zip(parts, fits, strict=True):
+        load = _load(schedule, fit.practitioner_ids)
+        practitioners = fit.least_loaded(columns, days.clip(0, load.shape[1] - 1), load)
+        rooms = fit.rooms_for(columns, part.preferred_room_id, previous_rooms)
+        assigned.append((fit, practitioners.tolist(), rooms.tolist()))
+        previous_rooms = rooms
+    return [_slot(start, assigned, n) for n, start in enumerate(grid.tolist())]
 
 
-def _fits_by_start(
-    schedule: Schedule,
-    part: PartRequest,
-    offset: int,
-    starts: list[int],
-    *,
-    by_practitioner: bool,
-) -> list[list[int]]:
-    """For each start, the practitioners (or rooms) that could take this part."""
-    service = schedule.services[part.service]
-    duration = service.duration_minutes * 60
-    cleanup = service.cleanup_minutes * 60
-    fits: list[list[int]] = [[] for _ in starts]
-    for resource, free in _free_time(schedule, part, service, by_practitioner):
-        for free_start, free_end in _stretch_subtract(
-            free, resource, schedule, cleanup, by_practitioner
-        ):
-            low = bisect_left(starts, free_start - offset)
-            high = bisect_right(starts, free_end - offset - duration)
-            for index in range(low, high):
-                fits[index].append(resource)
-    return fits
+def _load(schedule: Schedule, practitioner_ids: list[int]) -> npt.NDArray[np.int64]:
+    """Booked seconds, a row per practitioner and a column per day of the window."""
+    booked = schedule.booked_seconds
+    days = range(len(schedule.day_starts) - 1)
+    return np.array(
+        [[booked.get((pid, day), 0) for day in days] for pid in practitioner_ids], dtype=np.int64
+    ).reshape(len(practitioner_ids), len(days))
 
 
-def _free_time(
-    schedule: Schedule, part: PartRequest, service: Service, by_practitioner: bool
-) -> list[tuple[int, list[Interval]]]:
-    if by_practitioner:
-        return [
-            (pid, _within_certificate(schedule, schedule.practitioners[pid], service, hours))
-            for pid, hours in schedule.working.items()
-            if pid in schedule.practitioners
-            and part.practitioner_id in (None, pid)
-            and may_deliver(schedule.practitioners[pid], service)
-        ]
-    return [
-        (rid, schedule.opening)
-        for rid, room in schedule.rooms.items()
-        if room.kind == service.room_kind and part.room_id in (None, rid)
-    ]
-
-
-def _within_certificate(
-    schedule: Schedule, practitioner: Practitioner, service: Service, hours: list[Interval]
-) -> list[Interval]:
-    """Dry needling only up to the end of the day the certificate expires."""
-    until = practitioner.needling_certified_until
-    if service.kind != ServiceKind.DRY_NEEDLING or until is None:
-        return hours
-    cutoff = epoch(wall_time(until + timedelta(days=1), time(0), schedule.zone))
-    return intersect(hours, [(-(1 << 62), cutoff)])
-
-
-def _stretch_subtract(
-    free: list[Interval], resource: int, schedule: Schedule, cleanup: int, by_practitioner: bool
-) -> list[Interval]:
-    busy = (schedule.practitioner_busy if by_practitioner else schedule.room_busy).get(resource)
-    if not busy:
-        return free
-    return subtract(free, [(start - cleanup, until) for start, until in busy])
-
-
-def _assign(
-    schedule: Schedule,
-    parts: Sequence[PartRequest],
-    offsets: list[int],
-    start: int,
-    candidates: list[tuple[list[int], list[int]]],
-) -> Slot:
-    day = instant(start).astimezone(schedule.zone).date()
-    appointments: list[PlannedAppointment] = []
-    for number, part in enumerate(parts):
-        service = schedule.services[part.service]
-        practitioners, rooms = candidates[number]
-        practitioner = min(
-            practitioners, key=lambda pid: (schedule.booked_seconds.get((pid, day), 0), pid)
-        )
-        previous_room = appointments[-1].room_id if appointments else None
-        room = next((r for r in (part.preferred_room_id, previous_room) if r in rooms), min(rooms))
-        part_start = instant(start + offsets[number])
+def _slot(start: int, assigned: list[tuple[PartFit, list[int], list[int]]], n: int) -> Slot:
+    appointments = []
+    for fit, practitioners, rooms in assigned:
+        part_start = instant(start + fit.offset)
         appointments.append(
             PlannedAppointment(
-                service=service,
-                practitioner_id=practitioner,
-                room_id=room,
+                service=fit.service,
+                practitioner_id=practitioners[n],
+                room_id=rooms[n],
                 starts_at=part_start,
-                ends_at=part_start + timedelta(minutes=service.duration_minutes),
+                ends_at=part_start + timedelta(seconds=fit.length),
             )
         )
     return Slot(starts_at=instant(start), appointments=tuple(appointments))
-
-
-def why_not(
-    schedule: Schedule, parts: Sequence[PartRequest], start: int, gap: timedelta
-) -> DomainError:
-    """The first reason a visit does not fit at `start`, in the front desk's words.
-
-    Closed or not working is a rule (pick another time); everyone busy is a conflict.
-    """
-    for part, offset in zip(parts, part_offsets(schedule, parts, gap), strict=True):
-        service = schedule.services[part.service]
-        part_start = start + offset
-        part_end = part_start + service.duration_minutes * 60
-        when = _describe(schedule, part_start, part_end)
-        if not covers(schedule.opening, part_start, part_end):
-            return RuleViolation(
-                f"The clinic is closed {when}.", field="start", code="outside_hours"
-            )
-        practitioners = _free_time(schedule, part, service, by_practitioner=True)
-        working = [
-            (pid, hours) for pid, hours in practitioners if covers(hours, part_start, part_end)
-        ]
-        if not working:
-            return RuleViolation(
-                f"{_who(schedule, part, service, 'Nobody who gives')} is not working {when}.",
-                field="start",
-                code="outside_hours",
-            )
-        cleanup = service.cleanup_minutes * 60
-        if not any(
-            covers(_stretch_subtract(hours, pid, schedule, cleanup, True), part_start, part_end)
-            for pid, hours in working
-        ):
-            return Conflict(
-                f"{_who(schedule, part, service, 'Everyone who gives')} is already booked {when}.",
-                field="start",
-                code="slot_taken",
-            )
-        if not any(
-            covers(_stretch_subtract(hours, rid, schedule, cleanup, False), part_start, part_end)
-            for rid, hours in _free_time(schedule, part, service, by_practitioner=False)
-        ):
-            return Conflict(
-                f"No {service.room_kind.value.replace('_', ' ')} is free {when}.",
-                field="start",
-                code="room_taken",
-            )
-    return Conflict("That time cannot be booked.", field="start", code="slot_taken")
-
-
-def _who(schedule: Schedule, part: PartRequest, service: Service, group: str) -> str:
-    if part.practitioner_id is not None and part.practitioner_id in schedule.practitioners:
-        return schedule.practitioners[part.practitioner_id].name
-    return f"{group} {service.name}"
-
-
-def _describe(schedule: Schedule, start: int, end: int) -> str:
-    local_start = instant(start).astimezone(schedule.zone)
-    local_end = instant(end).astimezone(schedule.zone)
-    return f"on {local_start:%a %d %b} from {local_start:%H:%M} to {local_end:%H:%M}"

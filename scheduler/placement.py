@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from scheduler.availability import PartRequest, PlannedAppointment, find_slots, why_not
+from scheduler.availability import PartRequest, PlannedAppointment, find_slots
 from scheduler.db import lock_schedule
 from scheduler.errors import Conflict, NotFound
 from scheduler.intervals import epoch
 from scheduler.models import HOLDS_TIME, Appointment, Location, Patient, Room
 from scheduler.policy import Policy
+from scheduler.refusals import why_not
 from scheduler.rules import (
     check_may_deliver,
     check_needling_prerequisites,

@@ -1,21 +1,27 @@
 """Load what availability needs for a window in a constant number of queries.
 
-Eight statements whatever the number of practitioners, rooms or bookings: no query runs per
-practitioner or per slot. Everything after loading is pure arithmetic in `availability`.
+Seven statements whatever the number of practitioners, rooms or bookings: no query runs per
+practitioner or per slot, and booked time arrives as integers computed by the database. The rest
+is arithmetic in `availability`.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
+from functools import cached_property, lru_cache
+from itertools import chain
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
+from scheduler.db import epoch_seconds
 from scheduler.errors import NotFound, not_found
-from scheduler.intervals import Interval, epoch, intersect, merge, subtract
+from scheduler.intervals import Interval, epoch, instant, merge
 from scheduler.models import (
     HOLDS_TIME,
     Appointment,
@@ -29,21 +35,43 @@ from scheduler.models import (
 )
 from scheduler.wallclock import clinic_zone, day_bounds, wall_time
 
+PRACTITIONER, ROOM, START, UNTIL = range(4)
+# No appointment lasts a day, so one that overlaps the window starts at most a day before it.
+LONGEST_APPOINTMENT = timedelta(days=1)
+
 
 @dataclass
 class Schedule:
-    """A location's hours and bookings over a window, as epoch-second intervals."""
+    """A location's hours and bookings over whole local days, as epoch-second intervals."""
 
     location: Location
     zone: ZoneInfo
     services: dict[str, Service]
     practitioners: dict[int, Practitioner]
     rooms: dict[int, Room]
+    day_starts: list[int]  # local midnights of the days, then the end of the last day
     opening: list[Interval]
-    working: dict[int, list[Interval]]
-    practitioner_busy: dict[int, list[Interval]]
-    room_busy: dict[int, list[Interval]]
-    booked_seconds: dict[tuple[int, date], int]
+    working: dict[int, list[Interval]]  # each practitioner's shifts here
+    away: dict[int, list[Interval]]  # breaks and time off, which cut into the shifts
+    busy: npt.NDArray[np.int64]  # one row per booked appointment: PRACTITIONER, ROOM, START, UNTIL
+
+    def day_index(self, moment: int) -> int:
+        """Which of the window's days `moment` falls on (-1 before, len(days) after)."""
+        return bisect_right(self.day_starts, moment) - 1
+
+    @cached_property
+    def booked_seconds(self) -> dict[tuple[int, int], int]:
+        """Busy time (cleanup included) per practitioner and day index: who is least loaded."""
+        days = np.searchsorted(self.day_starts, self.busy[:, START], side="right") - 1
+        booked: dict[tuple[int, int], int] = defaultdict(int)
+        for practitioner, day, seconds in zip(
+            self.busy[:, PRACTITIONER].tolist(),
+            days.tolist(),
+            (self.busy[:, UNTIL] - self.busy[:, START]).tolist(),
+            strict=True,
+        ):
+            booked[practitioner, day] += seconds
+        return booked
 
 
 def resolve_location(session: Session, location_id: int | None) -> Location:
@@ -81,27 +109,91 @@ def load_schedule(
     """
     zone = clinic_zone(location.time_zone)
     services = load_services(session, service_codes)
-    start, end = day_bounds(days[0], zone)[0], day_bounds(days[-1], zone)[1]
+    day_starts = [epoch(day_bounds(day, zone)[0]) for day in days]
+    day_starts.append(epoch(day_bounds(days[-1], zone)[1]))
     opening = _opening(session, location, days, zone)
+    hours = session.execute(
+        sa.select(
+            col(WorkingHours.practitioner_id),
+            col(WorkingHours.weekday),
+            col(WorkingHours.starts),
+            col(WorkingHours.ends),
+            col(WorkingHours.break_starts),
+            col(WorkingHours.break_ends),
+        ).where(col(WorkingHours.location_id) == location.id)
+    ).all()
+    staff = {row[0] for row in hours}
     practitioners = {
-        p.id: p for p in session.exec(select(Practitioner).where(col(Practitioner.active)))
+        p.id or 0: p
+        for p in session.exec(
+            select(Practitioner).where(col(Practitioner.active), col(Practitioner.id).in_(staff))
+        )
     }
-    rooms = {r.id: r for r in session.exec(select(Room).where(Room.location_id == location.id))}
-    slack = timedelta(minutes=max(s.cleanup_minutes for s in services.values()))
-    busy_rows = _busy_rows(session, start - slack, end + slack, excluding_visit)
-    practitioner_busy, room_busy, booked = _busy_by_resource(busy_rows, zone)
+    rooms = {
+        r.id or 0: r for r in session.exec(select(Room).where(Room.location_id == location.id))
+    }
+    window = (day_starts[0], day_starts[-1])
+    slack = 60 * max(s.cleanup_minutes for s in services.values())
+    busy = (
+        session.connection()
+        .execute(
+            busy_intervals_query(
+                start=window[0] - slack,
+                end=window[1] + slack,
+                practitioner_ids=practitioners,
+                room_ids=rooms,
+                excluding_visit=excluding_visit,
+            )
+        )
+        .all()
+    )
+    working, breaks = _shifts_and_breaks(hours, days, zone)
+    for practitioner, leave in _time_off(session, practitioners, window).items():
+        breaks[practitioner].extend(leave)
     return Schedule(
         location=location,
         zone=zone,
         services=services,
-        practitioners=practitioners,  # type: ignore[arg-type]
-        rooms=rooms,  # type: ignore[arg-type]
+        practitioners=practitioners,
+        rooms=rooms,
+        day_starts=day_starts,
         opening=opening,
-        working=_working(session, location, days, opening=opening, window=(start, end)),
-        practitioner_busy=practitioner_busy,
-        room_busy=room_busy,
-        booked_seconds=booked,
+        working=working,
+        away=breaks,
+        busy=np.fromiter(chain.from_iterable(busy), dtype=np.int64).reshape(-1, 4),
     )
+
+
+def busy_intervals_query(
+    *,
+    start: int,
+    end: int,
+    practitioner_ids: Iterable[int],
+    room_ids: Iterable[int],
+    excluding_visit: int | None = None,
+) -> sa.Select[int, int, int, int]:
+    """Time held by the given practitioners or rooms between two epoch seconds.
+
+    Rows are (practitioner, room, starts, busy until), all integers.
+    """
+    query = sa.select(
+        col(Appointment.practitioner_id),
+        col(Appointment.room_id),
+        epoch_seconds(col(Appointment.starts_at)),
+        epoch_seconds(col(Appointment.busy_until)),
+    ).where(
+        col(Appointment.status).in_(HOLDS_TIME),
+        col(Appointment.starts_at) > instant(start) - LONGEST_APPOINTMENT,
+        col(Appointment.starts_at) < instant(end),
+        col(Appointment.busy_until) > instant(start),
+        sa.or_(
+            col(Appointment.practitioner_id).in_(list(practitioner_ids)),
+            col(Appointment.room_id).in_(list(room_ids)),
+        ),
+    )
+    if excluding_visit is not None:
+        query = query.where(col(Appointment.visit_id) != excluding_visit)
+    return query
 
 
 def _opening(
@@ -112,88 +204,57 @@ def _opening(
     for row in hours:
         by_weekday[row.weekday].append((row.opens, row.closes))
     return merge(
-        (epoch(wall_time(day, opens, zone)), epoch(wall_time(day, closes, zone)))
+        _local_span(day, opens, closes, zone)
         for day in days
         for opens, closes in by_weekday[day.weekday()]
     )
 
 
-def _working(
-    session: Session,
-    location: Location,
-    days: Sequence[date],
-    *,
-    opening: list[Interval],
-    window: tuple[datetime, datetime],
+def _time_off(
+    session: Session, practitioners: Iterable[int], window: Interval
 ) -> dict[int, list[Interval]]:
-    """Hours at this location, within its opening hours, less breaks and time off."""
-    zone = clinic_zone(location.time_zone)
+    leave: dict[int, list[Interval]] = defaultdict(list)
+    rows = session.execute(
+        sa.select(
+            col(TimeOff.practitioner_id),
+            epoch_seconds(col(TimeOff.starts_at)),
+            epoch_seconds(col(TimeOff.ends_at)),
+        ).where(
+            col(TimeOff.practitioner_id).in_(list(practitioners)),
+            col(TimeOff.starts_at) < instant(window[1]),
+            col(TimeOff.ends_at) > instant(window[0]),
+        )
+    )
+    for practitioner, starts, ends in rows:
+        leave[practitioner].append((starts, ends))
+    return leave
+
+
+HoursRow = tuple[int, int, time, time, time | None, time | None]
+
+
+def _shifts_and_breaks(
+    hours: Sequence[HoursRow], days: Sequence[date], zone: ZoneInfo
+) -> tuple[dict[int, list[Interval]], dict[int, list[Interval]]]:
+    """Each practitioner's weekly hours laid onto the days, as merged shifts and their breaks."""
+    by_weekday: dict[int, list[HoursRow]] = defaultdict(list)
+    for row in hours:
+        by_weekday[row[1]].append(row)
     shifts: dict[int, list[Interval]] = defaultdict(list)
     breaks: dict[int, list[Interval]] = defaultdict(list)
-    weekly = session.exec(select(WorkingHours).where(WorkingHours.location_id == location.id))
-    by_weekday = defaultdict(list)
-    for row in weekly:
-        by_weekday[row.weekday].append(row)
     for day in days:
-        for row in by_weekday[day.weekday()]:
-            shifts[row.practitioner_id].append(_local_span(day, row.starts, row.ends, zone))
-            if row.break_starts and row.break_ends:
-                span = _local_span(day, row.break_starts, row.break_ends, zone)
-                breaks[row.practitioner_id].append(span)
-    time_off = session.exec(
-        select(TimeOff).where(TimeOff.starts_at < window[1], TimeOff.ends_at > window[0])
-    )
-    for leave in time_off:
-        breaks[leave.practitioner_id].append((epoch(leave.starts_at), epoch(leave.ends_at)))
-    return {
-        practitioner: subtract(intersect(merge(spans), opening), merge(breaks[practitioner]))
-        for practitioner, spans in shifts.items()
-    }
+        for practitioner, _, starts, ends, break_starts, break_ends in by_weekday[day.weekday()]:
+            shifts[practitioner].append(_local_span(day, starts, ends, zone))
+            if break_starts and break_ends:
+                breaks[practitioner].append(_local_span(day, break_starts, break_ends, zone))
+    return {practitioner: merge(spans) for practitioner, spans in shifts.items()}, breaks
 
 
 def _local_span(day: date, starts: time, ends: time, zone: ZoneInfo) -> Interval:
-    return epoch(wall_time(day, starts, zone)), epoch(wall_time(day, ends, zone))
+    return _wall_epoch(day, starts, zone), _wall_epoch(day, ends, zone)
 
 
-BusyRow = tuple[int, int, datetime, datetime, datetime]
-
-
-def _busy_rows(
-    session: Session, start: datetime, end: datetime, excluding_visit: int | None
-) -> Iterable[BusyRow]:
-    conditions: list[ColumnElement[bool]] = [
-        col(Appointment.status).in_(HOLDS_TIME),
-        col(Appointment.starts_at) < end,
-        col(Appointment.busy_until) > start,
-    ]
-    if excluding_visit is not None:
-        conditions.append(col(Appointment.visit_id) != excluding_visit)
-    return session.execute(busy_intervals_query().where(*conditions)).all()
-
-
-def busy_intervals_query() -> sa.Select[int, int, datetime, datetime, datetime]:
-    """The one statement that loads booked time; benchmarks time it bare."""
-    return sa.select(
-        col(Appointment.practitioner_id),
-        col(Appointment.room_id),
-        col(Appointment.starts_at),
-        col(Appointment.ends_at),
-        col(Appointment.busy_until),
-    )
-
-
-def _busy_by_resource(
-    rows: Iterable[BusyRow], zone: ZoneInfo
-) -> tuple[dict[int, list[Interval]], dict[int, list[Interval]], dict[tuple[int, date], int]]:
-    practitioner_busy: dict[int, list[Interval]] = defaultdict(list)
-    room_busy: dict[int, list[Interval]] = defaultdict(list)
-    booked: dict[tuple[int, date], int] = defaultdict(int)
-    for practitioner_id, room_id, starts_at, ends_at, busy_until in rows:
-        span = (epoch(starts_at), epoch(busy_until))
-        practitioner_busy[practitioner_id].append(span)
-        room_busy[room_id].append(span)
-        day = starts_at.astimezone(zone).date()
-        booked[practitioner_id, day] += int((ends_at - starts_at).total_seconds())
-    for spans in (*practitioner_busy.values(), *room_busy.values()):
-        spans.sort()
-    return practitioner_busy, room_busy, booked
+@lru_cache(maxsize=65536)
+def _wall_epoch(day: date, at: time, zone: ZoneInfo) -> int:
+    """Cached: many practitioners share the same hours on the same days."""
+    return epoch(wall_time(day, at, zone))

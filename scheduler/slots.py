@@ -42,7 +42,6 @@ def find_open_slots(
             check_may_deliver(practitioner, schedule.services[part.service], on=first_day)
     starts = grid_starts(
         schedule,
-        window,
         policy.grid,
         earliest=epoch(now + policy.minimum_notice),
         latest=epoch(now + policy.horizon),

@@ -1,0 +1,57 @@
+"""Why a visit does not fit at one exact start, in the front desk's words."""
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from scheduler.availability import PartRequest, part_fits
+from scheduler.errors import Conflict, DomainError, RuleViolation
+from scheduler.intervals import covers, instant
+from scheduler.schedule import Schedule
+
+
+def why_not(
+    schedule: Schedule, parts: Sequence[PartRequest], start: int, gap: timedelta
+) -> DomainError:
+    """The first reason the visit does not fit: closed or not working is a rule (pick another
+    time); everyone busy is a conflict (the time is taken)."""
+    for part, fit in zip(parts, part_fits(schedule, parts, [start], gap), strict=True):
+        part_start = start + fit.offset
+        part_end = part_start + fit.length
+        when = _describe(schedule, part_start, part_end)
+        if not covers(schedule.opening, part_start, part_end):
+            return RuleViolation(
+                f"The clinic is closed {when}.", field="start", code="outside_hours"
+            )
+        if not fit.working_practitioners(0):
+            return RuleViolation(
+                f"{_who(schedule, part, fit.service.name, 'Nobody who gives')} is not "
+                f"working {when}.",
+                field="start",
+                code="outside_hours",
+            )
+        if not fit.free_practitioners(0):
+            return Conflict(
+                f"{_who(schedule, part, fit.service.name, 'Everyone who gives')} is already "
+                f"booked {when}.",
+                field="start",
+                code="slot_taken",
+            )
+        if not fit.free_rooms(0):
+            return Conflict(
+                f"No {fit.service.room_kind.value.replace('_', ' ')} is free {when}.",
+                field="start",
+                code="room_taken",
+            )
+    return Conflict("That time cannot be booked.", field="start", code="slot_taken")
+
+
+def _who(schedule: Schedule, part: PartRequest, service: str, group: str) -> str:
+    if part.practitioner_id is not None and part.practitioner_id in schedule.practitioners:
+        return schedule.practitioners[part.practitioner_id].name
+    return f"{group} {service}"
+
+
+def _describe(schedule: Schedule, start: int, end: int) -> str:
+    local_start = instant(start).astimezone(schedule.zone)
+    local_end = instant(end).astimezone(schedule.zone)
+    return f"on {local_start:%a %d %b} from {local_start:%H:%M} to {local_end:%H:%M}"
