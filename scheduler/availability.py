@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import numpy as np
-import numpy.typing as npt
 
 from scheduler.intervals import epoch, instant
 from scheduler.models import Service
@@ -142,25 +141,13 @@ def find_slots(
     columns = np.flatnonzero(np.logical_and.reduce([fit.open_at() for fit in fits]))
     if not len(columns):
         return []
-    grid = np.array(starts, dtype=np.int64)[columns]
-    days = np.searchsorted(schedule.day_starts, grid, side="right") - 1
     assigned, previous_rooms = [], None
     for part, fit in zip(parts, fits, strict=True):
-        load = _load(schedule, fit.practitioner_ids)
-        practitioners = fit.least_loaded(columns, days.clip(0, load.shape[1] - 1), load)
+        practitioners = fit.least_loaded(schedule, columns)
         rooms = fit.rooms_for(columns, part.preferred_room_id, previous_rooms)
         assigned.append((fit, practitioners.tolist(), rooms.tolist()))
         previous_rooms = rooms
-    return [_slot(start, assigned, n) for n, start in enumerate(grid.tolist())]
-
-
-def _load(schedule: Schedule, practitioner_ids: list[int]) -> npt.NDArray[np.int64]:
-    """Booked seconds, a row per practitioner and a column per day of the window."""
-    booked = schedule.booked_seconds
-    days = range(len(schedule.day_starts) - 1)
-    return np.array(
-        [[booked.get((pid, day), 0) for day in days] for pid in practitioner_ids], dtype=np.int64
-    ).reshape(len(practitioner_ids), len(days))
+    return [_slot(starts[column], assigned, n) for n, column in enumerate(columns.tolist())]
 
 
 def _slot(start: int, assigned: list[tuple[PartFit, list[int], list[int]]], n: int) -> Slot:

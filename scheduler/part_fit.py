@@ -65,15 +65,27 @@ class PartFit:
         roomed: Matrix = self.rooms_free.sum(axis=0) > 0
         return staffed & roomed
 
-    def least_loaded(self, columns: Integers, days: Integers, load: Integers) -> Integers:
+    def least_loaded(self, schedule: Schedule, columns: Integers) -> Integers:
         """Per column, the free practitioner with the least booked time that day (then by id).
 
-        `load` holds booked seconds with a row per practitioner of the schedule, ordered as
-        `ids`, and a column per day of the window.
+        Booked time counts cleanup too: it is time the practitioner cannot see anyone.
         """
-        cost = np.where(self.practitioners_free[:, columns], load[:, days], np.iinfo(np.int64).max)
-        rows: Integers = cost.argmin(axis=0)
-        return np.array(self.practitioner_ids, dtype=np.int64)[rows]
+        day_count = len(schedule.day_starts) - 1
+        busy = schedule.busy
+        rows = _rows_of(self.practitioner_ids, busy[:, PRACTITIONER])
+        days = np.searchsorted(schedule.day_starts, busy[:, START], side="right") - 1
+        mine = (rows >= 0) & (days >= 0) & (days < day_count)
+        load = np.bincount(
+            rows[mine] * day_count + days[mine],
+            weights=(busy[mine, UNTIL] - busy[mine, START]),
+            minlength=len(self.practitioner_ids) * day_count,
+        ).reshape(len(self.practitioner_ids), day_count)
+        column_days = np.searchsorted(schedule.day_starts, self.starts[columns], side="right") - 1
+        cost = np.where(
+            self.practitioners_free[:, columns], load[:, column_days.clip(0, day_count - 1)], np.inf
+        )
+        chosen: Integers = cost.argmin(axis=0)
+        return np.array(self.practitioner_ids, dtype=np.int64)[chosen]
 
     def rooms_for(
         self, columns: Integers, preferred: int | None, previous: Integers | None
@@ -123,13 +135,10 @@ class PartFit:
 
     def _clear_of_bookings(self, busy: Integers, column: int, ids: list[int]) -> Matrix:
         """Cells where the part, and its cleanup, touch none of the row's bookings."""
-        row_of = np.full(max(ids, default=0) + 1, -1, dtype=np.int64)
-        row_of[ids] = np.arange(len(ids))
-        mine = busy[busy[:, column] < len(row_of)]
-        rows = row_of[mine[:, column]]
+        rows = _rows_of(ids, busy[:, column])
         kept = rows >= 0
         cleanup = self.service.cleanup_minutes * 60
-        return self._clear(len(ids), rows[kept], mine[kept, START], mine[kept, UNTIL], cleanup)
+        return self._clear(len(ids), rows[kept], busy[kept, START], busy[kept, UNTIL], cleanup)
 
     def _clear(
         self, count: int, rows: Integers, begins: Integers, ends: Integers, cleanup: int
@@ -142,6 +151,14 @@ class PartFit:
         high = np.searchsorted(self.starts, ends - self.offset, side="left")
         clear: Matrix = _runs(count, len(self.starts), rows, low, high) == 0
         return clear
+
+
+def _rows_of(ids: list[int], values: Integers) -> Integers:
+    """For each value, its row in `ids`, or -1 when it is not one of them."""
+    row_of = np.full(max(ids, default=0) + 2, -1, dtype=np.int64)
+    row_of[ids] = np.arange(len(ids))
+    rows: Integers = row_of[np.minimum(values, len(row_of) - 1)]
+    return rows
 
 
 def _flatten(intervals: list[list[Interval]]) -> tuple[Integers, Integers, Integers]:
