@@ -27,16 +27,25 @@ def local_starts(slots: list[Slot], zone: ZoneInfo) -> list[str]:
     return [f"{slot.starts_at.astimezone(zone):%H:%M}" for slot in slots]
 
 
+def open_slots(
+    session: Session,
+    parts: list[PartRequest],
+    day: date,
+    *,
+    now: datetime = CURRENT_TIME,
+    days: int = 1,
+    policy: Policy = POLICY,
+) -> list[Slot]:
+    return find_open_slots(
+        session=session, now=now, parts=parts, first_day=day, days=days, policy=policy
+    )
+
+
 def test_it_lists_starts_on_the_grid_inside_hours(session: Session) -> None:
     clinic = make_clinic(session, lunch=None)
 
-    slots = find_open_slots(
-        session=session,
-        now=CURRENT_TIME,
-        parts=[PartRequest("massage-60", practitioner_id=clinic.lena.id)],
-        first_day=TUESDAY,
-        days=1,
-        policy=POLICY,
+    slots = open_slots(
+        session, [PartRequest("massage-60", practitioner_id=clinic.lena.id)], TUESDAY
     )
 
     starts = local_starts(slots, clinic.zone)
@@ -56,13 +65,8 @@ def test_it_skips_lunch_time_off_and_bookings_with_their_cleanup(session: Sessio
         ends_at=clinic.at(TUESDAY, 17),
     )
 
-    slots = find_open_slots(
-        session=session,
-        now=CURRENT_TIME,
-        parts=[PartRequest("massage-30", practitioner_id=clinic.lena.id)],
-        first_day=TUESDAY,
-        days=1,
-        policy=POLICY,
+    slots = open_slots(
+        session, [PartRequest("massage-30", practitioner_id=clinic.lena.id)], TUESDAY
     )
 
     starts = local_starts(slots, clinic.zone)
@@ -77,13 +81,8 @@ def test_it_skips_lunch_time_off_and_bookings_with_their_cleanup(session: Sessio
 def test_it_finds_combined_visits_with_different_practitioners(session: Session) -> None:
     clinic = make_clinic(session)
 
-    slots = find_open_slots(
-        session=session,
-        now=CURRENT_TIME,
-        parts=[PartRequest("dry-needling-30"), PartRequest("massage-60")],
-        first_day=TUESDAY,
-        days=1,
-        policy=POLICY,
+    slots = open_slots(
+        session, [PartRequest("dry-needling-30"), PartRequest("massage-60")], TUESDAY
     )
 
     first = slots[0]
@@ -97,11 +96,11 @@ def test_it_respects_notice_and_horizon(session: Session) -> None:
     clinic = make_clinic(session, workdays=EVERY_DAY)
     now = clinic.at(TUESDAY, 10, 5).astimezone(UTC)
 
-    slots = find_open_slots(
-        session=session,
+    slots = open_slots(
+        session,
+        [PartRequest("massage-30")],
+        TUESDAY,
         now=now,
-        parts=[PartRequest("massage-30")],
-        first_day=TUESDAY,
         days=3,
         policy=Policy(minimum_notice=timedelta(hours=1), horizon=timedelta(days=1)),
     )
@@ -116,14 +115,7 @@ def test_it_stops_offering_needling_after_the_certificate_expires(session: Sessi
     assert expiry is not None
     day_after = next_weekday(2, datetime.combine(expiry, time(12), tzinfo=UTC))
 
-    slots = find_open_slots(
-        session=session,
-        now=CURRENT_TIME,
-        parts=[PartRequest("dry-needling-30")],
-        first_day=day_after,
-        days=1,
-        policy=POLICY,
-    )
+    slots = open_slots(session, [PartRequest("dry-needling-30")], day_after)
 
     assert {s.appointments[0].practitioner_id for s in slots} == {clinic.dana.id}
 
@@ -132,13 +124,8 @@ def test_it_refuses_an_unqualified_practitioner_preference(session: Session) -> 
     clinic = make_clinic(session)
 
     with pytest.raises(RuleViolation, match="not trained in dry needling"):
-        find_open_slots(
-            session=session,
-            now=CURRENT_TIME,
-            parts=[PartRequest("dry-needling-30", practitioner_id=clinic.priya.id)],
-            first_day=TUESDAY,
-            days=1,
-            policy=POLICY,
+        open_slots(
+            session, [PartRequest("dry-needling-30", practitioner_id=clinic.priya.id)], TUESDAY
         )
 
 
@@ -165,13 +152,8 @@ def test_it_offers_slots_from_nine_local_on_dst_days(
         today=now.date(),
     )
 
-    slots = find_open_slots(
-        session=session,
-        now=now,
-        parts=[PartRequest("massage-60", practitioner_id=clinic.lena.id)],
-        first_day=day,
-        days=1,
-        policy=POLICY,
+    slots = open_slots(
+        session, [PartRequest("massage-60", practitioner_id=clinic.lena.id)], day, now=now
     )
 
     starts = local_starts(slots, clinic.zone)
