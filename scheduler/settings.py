@@ -20,6 +20,23 @@ class Settings(BaseSettings):
     handover_gap_minutes: int = Field(default=0, ge=0)
     late_cancel_hours: int = Field(default=24, ge=0)
 
+    # Messaging. Twilio's own variable names are read as they are, without our prefix.
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL Twilio calls; signatures use it"
+    )
+    twilio_api_url: str | None = Field(
+        default=None, description="Only to point the Twilio client at a local double"
+    )
+    twilio_account_sid: str | None = Field(default=None, validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str | None = Field(default=None, validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str | None = Field(default=None, validation_alias="TWILIO_FROM_NUMBER")
+    twilio_messaging_service_sid: str | None = Field(
+        default=None, validation_alias="TWILIO_MESSAGING_SERVICE_SID"
+    )
+    twilio_connect_timeout_seconds: float = Field(default=5, gt=0)
+    twilio_read_timeout_seconds: float = Field(default=15, gt=0)
+
     @field_validator("clinic_time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
