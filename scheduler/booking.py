@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
+from scheduler import outbox
 from scheduler.availability import PartRequest
 from scheduler.db import is_schedule_clash
 from scheduler.errors import Conflict, RuleViolation
@@ -43,6 +44,7 @@ def book_visit(
     patient = get_patient(session, patient_id)
     location = resolve_location(session, location_id)
     start = clinic_instant(start, clinic_zone(location.time_zone), field="start")
+    policy = policy or current_policy()
     placement = place_visit(
         session,
         now=now,
@@ -50,7 +52,7 @@ def book_visit(
         location=location,
         start=start,
         parts=parts,
-        policy=policy or current_policy(),
+        policy=policy,
     )
     visit = Visit(
         patient_id=patient_id,
@@ -77,6 +79,7 @@ def book_visit(
                 )
             )
         session.flush()
+    outbox.on_booked(session, visit=visit, now=now, policy=policy)
     return visit
 
 
@@ -102,6 +105,7 @@ def reschedule_visit(
     codes = service_codes(session, appointments)
     location = resolve_location(session, visit.location_id)
     start = clinic_instant(start, clinic_zone(location.time_zone), field="start")
+    policy = policy or current_policy()
     placement = place_visit(
         session,
         now=now,
@@ -116,7 +120,7 @@ def reschedule_visit(
             )
             for a in appointments
         ],
-        policy=policy or current_policy(),
+        policy=policy,
         excluding_visit=visit.id,
     )
     bump = session.execute(
@@ -139,6 +143,7 @@ def reschedule_visit(
             session.add(appointment)
         session.flush()
     session.refresh(visit)
+    outbox.on_moved(session, visit=visit, now=now, policy=policy)
     return visit
 
 

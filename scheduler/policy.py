@@ -1,7 +1,7 @@
 """The scheduling rules' knobs, taken from the settings once and passed to the core as a value."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 
 from scheduler.settings import Settings, get_settings
 
@@ -13,6 +13,10 @@ class Policy:
     horizon: timedelta = timedelta(days=120)
     handover_gap: timedelta = timedelta(0)
     late_cancel_window: timedelta = timedelta(hours=24)
+    confirmation_grace: timedelta = timedelta(minutes=3)
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    send_window: tuple[time, time] = (time(8), time(20))
+    daily_message_cap: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Policy":
@@ -22,6 +26,13 @@ class Policy:
             horizon=timedelta(days=settings.booking_horizon_days),
             handover_gap=timedelta(minutes=settings.handover_gap_minutes),
             late_cancel_window=timedelta(hours=settings.late_cancel_hours),
+            confirmation_grace=timedelta(minutes=settings.confirmation_grace_minutes),
+            reminder_offsets=tuple(timedelta(hours=h) for h in settings.reminder_offsets_hours),
+            send_window=(
+                time.fromisoformat(settings.send_window_opens),
+                time.fromisoformat(settings.send_window_closes),
+            ),
+            daily_message_cap=settings.daily_message_cap,
         )
 
 

@@ -20,6 +20,13 @@ class Settings(BaseSettings):
     handover_gap_minutes: int = Field(default=0, ge=0)
     late_cancel_hours: int = Field(default=24, ge=0)
 
+    # What patients receive and when.
+    confirmation_grace_minutes: int = Field(default=3, ge=0)
+    reminder_offsets_hours: list[int] = Field(default=[24, 2])
+    send_window_opens: str = Field(default="08:00", pattern=r"^\d\d:\d\d$")
+    send_window_closes: str = Field(default="20:00", pattern=r"^\d\d:\d\d$")
+    daily_message_cap: int = Field(default=3, ge=1, description="Texts per patient per day")
+
     # Messaging. Twilio's own variable names are read as they are, without our prefix.
     broker_url: str = "redis://127.0.0.1:6379/0"
     public_url: str = Field(

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from scheduler import outbox
 from scheduler.errors import NotFound, RuleViolation
 from scheduler.models import Appointment, Service, Visit, VisitStatus
 from scheduler.policy import Policy, current_policy
@@ -61,9 +62,9 @@ def cancel_visit(
     policy: Policy | None = None,
 ) -> Visit:
     """Cancel, keeping the rows; "late" when inside the clinic's late-cancel window."""
-    window = (policy or current_policy()).late_cancel_window
-    late = visit_start(session, visit_id) - now < window
-    return _change_status(
+    policy = policy or current_policy()
+    late = visit_start(session, visit_id) - now < policy.late_cancel_window
+    visit = _change_status(
         session,
         visit_id=visit_id,
         allowed=CANCELLABLE,
@@ -74,6 +75,8 @@ def cancel_visit(
         cancel_reason=reason,
         late_cancel=late,
     )
+    outbox.on_cancelled(session, visit=visit, now=now, policy=policy)
+    return visit
 
 
 def check_in(*, session: Session, now: datetime, visit_id: int) -> Visit:
@@ -87,8 +90,11 @@ def check_in(*, session: Session, now: datetime, visit_id: int) -> Visit:
     )
 
 
-def complete(*, session: Session, now: datetime, visit_id: int) -> Visit:
-    return _change_status(
+def complete(
+    *, session: Session, now: datetime, visit_id: int, policy: Policy | None = None
+) -> Visit:
+    """Completed, with the aftercare texts that follow."""
+    visit = _change_status(
         session,
         visit_id=visit_id,
         allowed=COMPLETABLE,
@@ -96,6 +102,8 @@ def complete(*, session: Session, now: datetime, visit_id: int) -> Visit:
         verb="completed",
         completed_at=now,
     )
+    outbox.on_completed(session, visit=visit, now=now, policy=policy or current_policy())
+    return visit
 
 
 def mark_no_show(*, session: Session, now: datetime, visit_id: int) -> Visit:
@@ -105,9 +113,11 @@ def mark_no_show(*, session: Session, now: datetime, visit_id: int) -> Visit:
             field="visit_id",
             code="not_started",
         )
-    return _change_status(
+    visit = _change_status(
         session, visit_id=visit_id, allowed=MISSABLE, to=VisitStatus.NO_SHOW, verb="marked no-show"
     )
+    outbox.on_ended_without_care(session, visit=visit, now=now)
+    return visit
 
 
 def _change_status(

@@ -12,15 +12,28 @@ from scheduler.models.clinic import (
     TimeOff,
     WorkingHours,
 )
+from scheduler.models.messaging import (
+    PENDING,
+    InboundMessage,
+    Message,
+    MessageStatus,
+    MessageTemplate,
+    SmsOptOut,
+)
 from scheduler.models.patient import Contraindication, Intake, Patient
 from scheduler.models.visit import HOLDS_TIME, Appointment, TreatmentPlan, Visit, VisitStatus
 
 __all__ = [
     "HOLDS_TIME",
+    "PENDING",
     "Appointment",
     "Contraindication",
+    "InboundMessage",
     "Intake",
     "Location",
+    "Message",
+    "MessageStatus",
+    "MessageTemplate",
     "OpeningHours",
     "Patient",
     "Practitioner",
@@ -29,6 +42,7 @@ __all__ = [
     "RoomKind",
     "Service",
     "ServiceKind",
+    "SmsOptOut",
     "TimeOff",
     "TreatmentPlan",
     "Visit",

@@ -48,6 +48,8 @@ class Visit(SQLModel, table=True):
     cancelled_by: str | None = None
     cancel_reason: str | None = None
     late_cancel: bool = False
+    soreness: int | None = Field(default=None, description="Latest 0-10 score the patient sent")
+    attention: str | None = Field(default=None, description="Why a person should look at it")
 
 
 class Appointment(SQLModel, table=True):

@@ -1,0 +1,161 @@
+"""Write the texts a schedule change causes, in the same transaction as the change.
+
+The outbox rows are the only truth about what will be sent: the dispatcher and the workers only
+move rows along. A change of plan is a change of rows (pending ones cancelled, new ones added),
+never a message to the queue, so nothing already queued can go out for a visit that moved.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from scheduler.messages import PlannedMessage, after_visit, before_visit, within_window
+from scheduler.models import (
+    PENDING,
+    Appointment,
+    Message,
+    MessageStatus,
+    Patient,
+    Service,
+    ServiceKind,
+    Visit,
+)
+from scheduler.policy import Policy
+from scheduler.schedule import resolve_location
+from scheduler.wallclock import clinic_zone
+
+SENT_OR_MAYBE = (
+    MessageStatus.SENDING,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.UNDELIVERED,
+    MessageStatus.UNKNOWN,
+)
+
+
+def on_booked(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
+    """A confirmation after the grace period, then the reminders."""
+    start, kinds = _visit_facts(session, visit)
+    planned = before_visit(
+        now=now,
+        start=start,
+        needling=ServiceKind.DRY_NEEDLING in kinds,
+        policy=policy,
+        send_at=now + policy.confirmation_grace,
+    )
+    _add(session, visit, planned, now=now, policy=policy)
+
+
+def on_moved(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
+    """Old texts are withdrawn. A confirmation still in its grace period simply becomes the
+    confirmation of the new time (one text, not two); otherwise the patient gets a notice."""
+    pending_confirmation = _pending(session, visit, "confirmation")
+    _withdraw(session, visit, now=now, reason="visit moved")
+    start, kinds = _visit_facts(session, visit)
+    planned = before_visit(
+        now=now,
+        start=start,
+        needling=ServiceKind.DRY_NEEDLING in kinds,
+        policy=policy,
+        send_at=pending_confirmation.send_at
+        if pending_confirmation
+        else now + policy.confirmation_grace,
+    )
+    if pending_confirmation is None:
+        notice = planned[0]
+        planned[0] = PlannedMessage("reschedule_notice", "reschedule_notice", notice.send_at, start)
+    _add(session, visit, planned, now=now, policy=policy)
+
+
+def on_cancelled(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
+    """Pending texts are withdrawn; a notice goes out only if the patient heard of the visit."""
+    heard = _any_sent(session, visit)
+    _withdraw(session, visit, now=now, reason="visit cancelled")
+    if heard:
+        start, _ = _visit_facts(session, visit)
+        notice = PlannedMessage("cancellation_notice", "cancellation_notice", now, start)
+        _add(session, visit, [notice], now=now, policy=policy)
+
+
+def on_completed(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
+    """Reminders still pending are moot; aftercare follows."""
+    _withdraw(session, visit, now=now, reason="visit completed")
+    start, kinds = _visit_facts(session, visit)
+    zone = clinic_zone(resolve_location(session, visit.location_id).time_zone)
+    planned = after_visit(completed_at=now, visit_start=start, kinds=kinds, zone=zone)
+    _add(session, visit, planned, now=now, policy=policy)
+
+
+def on_ended_without_care(session: Session, *, visit: Visit, now: datetime) -> None:
+    """A no-show: nothing more to say before the visit, and no aftercare."""
+    _withdraw(session, visit, now=now, reason=f"visit {visit.status.value.replace('_', ' ')}")
+
+
+def _visit_facts(session: Session, visit: Visit) -> tuple[datetime, set[ServiceKind]]:
+    rows = session.exec(
+        select(Appointment.starts_at, Service.kind)
+        .join(Service, col(Service.id) == Appointment.service_id)
+        .where(Appointment.visit_id == visit.id)
+    ).all()
+    return min(start for start, _ in rows), {ServiceKind(kind) for _, kind in rows}
+
+
+def _add(
+    session: Session,
+    visit: Visit,
+    planned: Sequence[PlannedMessage],
+    *,
+    now: datetime,
+    policy: Policy,
+) -> None:
+    """Insert rows, each moved into the send window or skipped when that is past its deadline."""
+    patient = session.get_one(Patient, visit.patient_id)
+    zone = clinic_zone(resolve_location(session, visit.location_id).time_zone)
+    for message in planned:
+        send_at = within_window(message.send_at, zone=zone, window=policy.send_window)
+        too_late = send_at > message.not_after
+        session.add(
+            Message(
+                idempotency_key=f"visit:{visit.id}:{message.kind}:v{visit.version}",
+                visit_id=visit.id,
+                visit_version=visit.version,
+                patient_id=patient.id or 0,
+                kind=message.kind,
+                template=message.template,
+                to_phone=patient.phone,
+                send_at=send_at,
+                not_after=message.not_after,
+                status=MessageStatus.SKIPPED if too_late else MessageStatus.SCHEDULED,
+                reason="outside the send window until after its deadline" if too_late else None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    session.flush()
+
+
+def _pending(session: Session, visit: Visit, kind: str) -> Message | None:
+    return session.exec(
+        select(Message).where(
+            Message.visit_id == visit.id,
+            Message.kind == kind,
+            col(Message.status).in_(PENDING),
+        )
+    ).first()
+
+
+def _any_sent(session: Session, visit: Visit) -> bool:
+    query = select(Message.id).where(
+        Message.visit_id == visit.id, col(Message.status).in_(SENT_OR_MAYBE)
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def _withdraw(session: Session, visit: Visit, *, now: datetime, reason: str) -> None:
+    session.execute(
+        update(Message)
+        .where(col(Message.visit_id) == visit.id, col(Message.status).in_(PENDING))
+        .values(status=MessageStatus.CANCELLED, reason=reason, updated_at=now)
+    )
