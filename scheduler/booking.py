@@ -4,20 +4,17 @@ The caller owns the transaction (`db.transaction`) and must use a `db.booking_se
 functions flush, and any error they raise leaves nothing that should be committed.
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from scheduler import outbox
 from scheduler.availability import PartRequest
-from scheduler.db import is_schedule_clash
 from scheduler.errors import Conflict, RuleViolation
 from scheduler.models import Appointment, Visit, VisitStatus
-from scheduler.placement import place_visit
+from scheduler.placement import place_visit, refused_clashes
 from scheduler.policy import Policy, current_policy
 from scheduler.rules import get_patient
 from scheduler.schedule import resolve_location
@@ -145,19 +142,6 @@ def reschedule_visit(
     session.refresh(visit)
     outbox.on_moved(session, visit=visit, now=now, policy=policy)
     return visit
-
-
-@contextmanager
-def refused_clashes() -> Iterator[None]:
-    """Turn the database's own refusal of a double booking into the same clean conflict."""
-    try:
-        yield
-    except DBAPIError as error:
-        if is_schedule_clash(error):
-            raise Conflict(
-                "That time was just taken; pick another.", field="start", code="slot_taken"
-            ) from error
-        raise
 
 
 def _changed_meanwhile(visit: Visit) -> Conflict:

@@ -6,6 +6,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
+import uvicorn
 from sqlmodel import Session, col, select
 
 from scheduler import db, migrate
@@ -83,6 +84,16 @@ def _seed_demo() -> bool:
             region=settings.phone_region,
         )
     return True
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Web worker processes")] = 1,
+) -> None:
+    """Serve the web app, the JSON API and Twilio's webhooks."""
+    uvicorn.run("scheduler.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @app.command()

@@ -100,6 +100,17 @@ def transaction(session_: Session) -> Iterator[Session]:
         raise
 
 
+def require_booking_session(session_: Session) -> Connection:
+    """Changes that read before they write need SQLite's write lock from the start: a deferred
+    transaction that writes after another writer committed fails at once, whatever the timeout."""
+    connection = session_.connection()
+    if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(
+        BOOKING_WRITE
+    ):
+        raise RuntimeError("schedule changes on SQLite need a booking_session()")
+    return connection
+
+
 def lock_schedule(session_: Session, *, keys: Iterable[tuple[int, int]]) -> None:
     """Serialise schedule writers that touch the same practitioners, rooms or patient.
 
@@ -107,10 +118,8 @@ def lock_schedule(session_: Session, *, keys: Iterable[tuple[int, int]]) -> None
     wait on each other in a cycle (racing inserts on an exclusion constraint deadlock otherwise).
     SQLite: the transaction must already hold the write lock from BEGIN IMMEDIATE.
     """
-    connection = session_.connection()
+    connection = require_booking_session(session_)
     if connection.dialect.name == "sqlite":
-        if not connection.get_execution_options().get(BOOKING_WRITE):
-            raise RuntimeError("schedule changes on SQLite need a booking_session()")
         return
     for namespace, key in sorted(set(keys)):
         connection.execute(
@@ -118,10 +127,15 @@ def lock_schedule(session_: Session, *, keys: Iterable[tuple[int, int]]) -> None
         )
 
 
-def is_schedule_clash(error: Exception) -> bool:
-    """True when the database itself refused a double booking (or deadlocked racing for one)."""
+def schedule_clash(error: Exception) -> str | None:
+    """ "overlap" when the database itself refused a double booking, "deadlock" when two
+    schedule changes waited on each other; None for anything else."""
     code = getattr(getattr(error, "orig", None), "sqlstate", None)
-    return code in ("23P01", "40P01") or "appointment_overlap" in str(error)
+    if code == "40P01":
+        return "deadlock"
+    if code == "23P01" or "appointment_overlap" in str(error):
+        return "overlap"
+    return None
 
 
 def filter_only(column: Mapped[int]) -> ColumnElement[int]:

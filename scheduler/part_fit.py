@@ -26,9 +26,7 @@ def may_deliver(practitioner: Practitioner, service: Service) -> bool:
     """Profession fits; dry needling also needs a certificate (its dates are checked apart)."""
     if practitioner.profession.value not in service.professions:
         return False
-    return (
-        service.kind != ServiceKind.DRY_NEEDLING or practitioner.needling_certified_by is not None
-    )
+    return service.kind != ServiceKind.DRY_NEEDLING or practitioner.needling_certified
 
 
 class PartFit:

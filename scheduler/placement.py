@@ -1,14 +1,16 @@
 """Place a visit at one exact start: the shared core of booking and moving a visit."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from scheduler.availability import PartRequest, PlannedAppointment, find_slots
-from scheduler.db import lock_schedule
+from scheduler.db import lock_schedule, schedule_clash
 from scheduler.errors import Conflict, NotFound
 from scheduler.intervals import epoch
 from scheduler.models import HOLDS_TIME, Appointment, Location, Patient, Room
@@ -95,7 +97,28 @@ def _lock(session: Session, patient: Patient, appointments: Sequence[PlannedAppo
     for appointment in appointments:
         keys.add((PRACTITIONER_LOCK, appointment.practitioner_id))
         keys.add((ROOM_LOCK, appointment.room_id))
-    lock_schedule(session, keys=keys)
+    with refused_clashes():  # a treatment plan holds several visits' locks: cycles are possible
+        lock_schedule(session, keys=keys)
+
+
+@contextmanager
+def refused_clashes() -> Iterator[None]:
+    """The database's own refusals as the same clean conflicts the rules raise."""
+    try:
+        yield
+    except DBAPIError as error:
+        clash = schedule_clash(error)
+        if clash == "deadlock":
+            raise Conflict(
+                "The schedule was busy with another change; please try again.",
+                field="start",
+                code="schedule_busy",
+            ) from error
+        if clash == "overlap":
+            raise Conflict(
+                "That time was just taken; pick another.", field="start", code="slot_taken"
+            ) from error
+        raise
 
 
 def _check_still_free(

@@ -14,7 +14,7 @@ from scheduler.policy import Policy, current_policy
 from scheduler.rules import get_patient
 from scheduler.schedule import resolve_location
 from scheduler.slots import find_open_slots
-from scheduler.wallclock import clinic_zone, require_aware
+from scheduler.wallclock import clinic_instant, clinic_zone, require_aware
 
 ALTERNATIVES = 3
 
@@ -59,7 +59,7 @@ def book_series(
     policy = policy or current_policy()
     location = resolve_location(session, location_id)
     zone = clinic_zone(location.time_zone)
-    local_first = first_start.astimezone(zone)
+    local_first = clinic_instant(first_start, zone, field="start").astimezone(zone)
     starts = [
         (local_first.replace(tzinfo=None) + every * n).replace(tzinfo=zone) for n in range(count)
     ]
@@ -117,15 +117,18 @@ def _with_alternatives(
 ) -> Occurrence:
     """The open starts nearest to the wanted one, searching the day before to the day after."""
     wanted = occurrence.starts_at
-    slots = find_open_slots(
-        session=session,
-        now=now,
-        parts=parts,
-        first_day=wanted.date() - timedelta(days=1),
-        days=3,
-        location_id=location_id,
-        policy=policy,
-    )
+    try:
+        slots = find_open_slots(
+            session=session,
+            now=now,
+            parts=parts,
+            first_day=wanted.date() - timedelta(days=1),
+            days=3,
+            location_id=location_id,
+            policy=policy,
+        )
+    except DomainError:
+        slots = []  # e.g. the practitioner asked for may not needle then: no alternatives
     nearest = sorted((s.starts_at for s in slots), key=lambda start: abs(start - wanted))
     return Occurrence(
         starts_at=wanted,

@@ -24,15 +24,25 @@ def why_not(
             )
         if not fit.working_practitioners(0):
             return RuleViolation(
-                f"{_who(schedule, part, fit.service.name, 'Nobody who gives')} is not "
-                f"working {when}.",
+                _who(
+                    schedule,
+                    part,
+                    "is not working",
+                    f"No one who gives {fit.service.name} is working",
+                )
+                + f" {when}.",
                 field="start",
                 code="outside_hours",
             )
         if not fit.free_practitioners(0):
             return Conflict(
-                f"{_who(schedule, part, fit.service.name, 'Everyone who gives')} is already "
-                f"booked {when}.",
+                _who(
+                    schedule,
+                    part,
+                    "is already booked",
+                    f"Everyone who gives {fit.service.name} is booked",
+                )
+                + f" {when}.",
                 field="start",
                 code="slot_taken",
             )
@@ -45,10 +55,11 @@ def why_not(
     return Conflict("That time cannot be booked.", field="start", code="slot_taken")
 
 
-def _who(schedule: Schedule, part: PartRequest, service: str, group: str) -> str:
+def _who(schedule: Schedule, part: PartRequest, named: str, anyone: str) -> str:
+    """The sentence for the practitioner asked for, or for everyone who could have done it."""
     if part.practitioner_id is not None and part.practitioner_id in schedule.practitioners:
-        return schedule.practitioners[part.practitioner_id].name
-    return f"{group} {service}"
+        return f"{schedule.practitioners[part.practitioner_id].name} {named}"
+    return anyone
 
 
 def _describe(schedule: Schedule, start: int, end: int) -> str:

@@ -48,9 +48,9 @@ def check_may_deliver(practitioner: Practitioner, service: Service, *, on: date)
         )
     if service.kind != ServiceKind.DRY_NEEDLING:
         return
-    if practitioner.needling_certified_by is None:
+    if not practitioner.needling_certified:
         raise RuleViolation(
-            f"{practitioner.name} is not trained in dry needling.",
+            f"{practitioner.name} has no dry needling certificate on file.",
             field="practitioner_id",
             code="not_needling_certified",
         )

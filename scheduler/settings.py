@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     twilio_connect_timeout_seconds: float = Field(default=5, gt=0)
     twilio_read_timeout_seconds: float = Field(default=15, gt=0)
 
+    @field_validator("slot_grid_minutes")
+    @classmethod
+    def _divides_a_day(cls, value: int) -> int:
+        if (24 * 60) % value:
+            raise ValueError("the grid must divide a day evenly (5, 10, 15, 20, 30, 60, ...)")
+        return value
+
     @field_validator("clinic_time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

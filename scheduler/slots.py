@@ -1,5 +1,6 @@
 """Open times for a visit over a range of days: what the front desk's "find a time" asks."""
 
+import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -11,6 +12,8 @@ from scheduler.intervals import epoch
 from scheduler.policy import Policy, current_policy
 from scheduler.rules import check_may_deliver, get_practitioner
 from scheduler.schedule import load_schedule, resolve_location
+
+MAX_DAYS = 62
 
 
 def find_open_slots(
@@ -30,6 +33,10 @@ def find_open_slots(
     """
     if not parts:
         raise RuleViolation("A visit needs at least one service.", field="services")
+    if not 1 <= days <= MAX_DAYS:
+        raise RuleViolation(
+            f"Search 1 to {MAX_DAYS} days at a time.", field="days", code="bad_days"
+        )
     policy = policy or current_policy()
     location = resolve_location(session, location_id)
     window = [first_day + timedelta(days=n) for n in range(days)]
@@ -43,7 +50,7 @@ def find_open_slots(
     starts = grid_starts(
         schedule,
         policy.grid,
-        earliest=epoch(now + policy.minimum_notice),
+        earliest=math.ceil((now + policy.minimum_notice).timestamp()),
         latest=epoch(now + policy.horizon),
     )
     return find_slots(schedule, parts, starts, policy.handover_gap)

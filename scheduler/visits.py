@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from scheduler import outbox
+from scheduler.db import require_booking_session
 from scheduler.errors import NotFound, RuleViolation
 from scheduler.models import Appointment, Service, Visit, VisitStatus
 from scheduler.policy import Policy, current_policy
@@ -49,7 +50,8 @@ def wrong_status(visit: Visit, verb: str) -> RuleViolation:
 
 
 def visit_start(session: Session, visit_id: int) -> datetime:
-    return appointments_of(session, visit_id)[0].starts_at
+    appointments = appointments_of(session, get_visit(session, visit_id).id or 0)
+    return appointments[0].starts_at
 
 
 def cancel_visit(
@@ -129,6 +131,7 @@ def _change_status(
     verb: str,
     **changes: object,
 ) -> Visit:
+    require_booking_session(session)
     visit = get_visit(session, visit_id)
     result = session.execute(
         update(Visit)

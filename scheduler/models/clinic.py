@@ -73,9 +73,14 @@ class Practitioner(SQLModel, table=True):
     needling_certified_until: date | None = None
     active: bool = True
 
+    @property
+    def needling_certified(self) -> bool:
+        """A certificate on file: who issued it and until when (an open-ended one is not)."""
+        return self.needling_certified_by is not None and self.needling_certified_until is not None
+
     def may_needle_on(self, day: date) -> bool:
         until = self.needling_certified_until
-        return self.needling_certified_by is not None and until is not None and day <= until
+        return self.needling_certified and until is not None and day <= until
 
 
 class WorkingHours(SQLModel, table=True):
