@@ -16,7 +16,7 @@ from scheduler.errors import Conflict, RuleViolation
 from scheduler.models import Appointment, Visit, VisitStatus
 from scheduler.placement import place_visit, refused_clashes
 from scheduler.policy import Policy, current_policy
-from scheduler.rules import get_patient
+from scheduler.rules import get_patient, unassessed_first_needling
 from scheduler.schedule import resolve_location
 from scheduler.visits import appointments_of, get_visit, service_codes, wrong_status
 from scheduler.wallclock import clinic_instant, clinic_zone, require_aware
@@ -139,6 +139,13 @@ def reschedule_visit(
             appointment.busy_until = planned.busy_until
             session.add(appointment)
         session.flush()
+    if orphan := unassessed_first_needling(session, patient_id=visit.patient_id):
+        raise RuleViolation(
+            f"The first dry needling (visit {orphan.visit_id}) would have no assessment "
+            "before it; move the assessment to an earlier time instead.",
+            field="start",
+            code="assessment_required",
+        )
     session.refresh(visit)
     outbox.on_moved(session, visit=visit, now=now, policy=policy)
     return visit

@@ -56,12 +56,14 @@ class PartFit:
             schedule.busy, PRACTITIONER, self.practitioner_ids
         )
         self.rooms_free = open_ & self._clear_of_bookings(schedule.busy, ROOM, self.room_ids)
+        self.patient_free = self._clear_of([schedule.patient_busy], cleanup=0)[0]
 
     def open_at(self) -> Matrix:
-        """For each start: are some practitioner and some room free for this part?"""
+        """For each start: are the patient, some practitioner and some room free for this part?"""
         staffed: Matrix = self.practitioners_free.sum(axis=0) > 0
         roomed: Matrix = self.rooms_free.sum(axis=0) > 0
-        return staffed & roomed
+        open_: Matrix = staffed & roomed & self.patient_free
+        return open_
 
     def least_loaded(self, schedule: Schedule, columns: Integers) -> Integers:
         """Per column, the free practitioner with the least booked time that day (then by id).

@@ -61,6 +61,7 @@ def place_visit(
         service_codes=[part.service for part in parts],
         days=[local_date(start, clinic_zone(location.time_zone))],
         excluding_visit=excluding_visit,
+        patient_id=patient.id,
     )
     day = local_date(start, schedule.zone)
     for part in parts:

@@ -97,7 +97,13 @@ def book_series(
         code="series_conflict",
         occurrences=[
             _with_alternatives(
-                session, now=now, parts=parts, occurrence=o, location_id=location.id, policy=policy
+                session,
+                now=now,
+                parts=parts,
+                occurrence=o,
+                patient_id=patient_id,
+                location_id=location.id,
+                policy=policy,
             )
             if o.problem
             else o
@@ -112,6 +118,7 @@ def _with_alternatives(
     now: datetime,
     parts: Sequence[PartRequest],
     occurrence: Occurrence,
+    patient_id: int,
     location_id: int | None,
     policy: Policy,
 ) -> Occurrence:
@@ -125,6 +132,7 @@ def _with_alternatives(
             first_day=wanted.date() - timedelta(days=1),
             days=3,
             location_id=location_id,
+            patient_id=patient_id,
             policy=policy,
         )
     except DomainError:

@@ -46,6 +46,10 @@ def why_not(
                 field="start",
                 code="slot_taken",
             )
+        if not fit.patient_free[0]:
+            return Conflict(
+                f"The patient already has a visit {when}.", field="start", code="patient_busy"
+            )
         if not fit.free_rooms(0):
             return Conflict(
                 f"No {fit.service.room_kind.value.replace('_', ' ')} is free {when}.",

@@ -15,6 +15,7 @@ from scheduler.models import (
     Room,
     Service,
     ServiceKind,
+    VisitStatus,
 )
 from scheduler.policy import Policy
 
@@ -147,3 +148,26 @@ def get_practitioner(session: Session, practitioner_id: int) -> Practitioner:
             code="unknown_practitioner",
         )
     return practitioner
+
+
+def unassessed_first_needling(session: Session, *, patient_id: int) -> Appointment | None:
+    """The patient's first dry needling, when it is still to come and no assessment precedes it.
+
+    Booking checks this for the visit it places; moving or cancelling an assessment can break
+    it for another visit, so those changes ask again.
+    """
+    first = session.exec(
+        select(Appointment)
+        .join(Service, col(Service.id) == Appointment.service_id)
+        .where(
+            Appointment.patient_id == patient_id,
+            Service.kind == ServiceKind.DRY_NEEDLING,
+            col(Appointment.status).in_(HOLDS_TIME),
+        )
+        .order_by(col(Appointment.starts_at))
+        .limit(1)
+    ).first()
+    if first is None or first.status != VisitStatus.BOOKED:
+        return None
+    patient = session.get_one(Patient, patient_id)
+    return None if _assessed_before(session, patient, first.starts_at, None) else first

@@ -55,6 +55,7 @@ class Schedule:
     working: dict[int, list[Interval]]  # each practitioner's shifts here
     away: dict[int, list[Interval]]  # breaks and time off, which cut into the shifts
     busy: npt.NDArray[np.int64]  # one row per booked appointment: PRACTITIONER, ROOM, START, UNTIL
+    patient_busy: list[Interval]  # the patient's own other appointments, when one is given
 
     def day_index(self, moment: int) -> int:
         """Which of the window's days `moment` falls on (-1 before, len(days) after)."""
@@ -89,8 +90,10 @@ def load_schedule(
     service_codes: Sequence[str],
     days: Sequence[date],
     excluding_visit: int | None = None,
+    patient_id: int | None = None,
 ) -> Schedule:
-    """Everything needed to place `service_codes` on the given local days at `location`.
+    """Everything needed to place `service_codes` on the given local days at `location`, and
+    for `patient_id` (one more query) where the patient is already booked.
 
     Bookings of `excluding_visit` are left out, so a visit can be moved onto its own old time.
     """
@@ -145,7 +148,26 @@ def load_schedule(
         working=working,
         away=breaks,
         busy=busy,
+        patient_busy=_patient_busy(session, patient_id, window, excluding_visit),
     )
+
+
+def _patient_busy(
+    session: Session, patient_id: int | None, window: Interval, excluding_visit: int | None
+) -> list[Interval]:
+    if patient_id is None:
+        return []
+    query = sa.select(
+        epoch_seconds(col(Appointment.starts_at)), epoch_seconds(col(Appointment.ends_at))
+    ).where(
+        col(Appointment.patient_id) == patient_id,
+        col(Appointment.status).in_(HOLDS_TIME),
+        col(Appointment.starts_at) < instant(window[1]),
+        col(Appointment.ends_at) > instant(window[0]),
+    )
+    if excluding_visit is not None:
+        query = query.where(col(Appointment.visit_id) != excluding_visit)
+    return sorted((int(start), int(end)) for start, end in session.execute(query))
 
 
 def _integers(session: Session, query: sa.Select[int, int, int, int]) -> npt.NDArray[np.int64]:

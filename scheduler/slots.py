@@ -24,12 +24,14 @@ def find_open_slots(
     first_day: date,
     days: int,
     location_id: int | None = None,
+    patient_id: int | None = None,
     policy: Policy | None = None,
 ) -> list[Slot]:
     """Starts on the grid at which the whole visit can be booked, with who and where.
 
     Eight queries whatever the range or the number of practitioners; the rest is arithmetic.
-    Starts before the minimum notice or beyond the horizon are left out.
+    Starts before the minimum notice or beyond the horizon are left out, and so are times the
+    patient (when given) is already booked.
     """
     if not parts:
         raise RuleViolation("A visit needs at least one service.", field="services")
@@ -41,7 +43,11 @@ def find_open_slots(
     location = resolve_location(session, location_id)
     window = [first_day + timedelta(days=n) for n in range(days)]
     schedule = load_schedule(
-        session, location=location, service_codes=[part.service for part in parts], days=window
+        session,
+        location=location,
+        service_codes=[part.service for part in parts],
+        days=window,
+        patient_id=patient_id,
     )
     for part in parts:
         if part.practitioner_id is not None:

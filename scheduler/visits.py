@@ -15,6 +15,7 @@ from scheduler.db import require_booking_session
 from scheduler.errors import NotFound, RuleViolation
 from scheduler.models import Appointment, Service, Visit, VisitStatus
 from scheduler.policy import Policy, current_policy
+from scheduler.rules import unassessed_first_needling
 
 # Which statuses each change may start from.
 CANCELLABLE = (VisitStatus.BOOKED,)
@@ -78,6 +79,7 @@ def cancel_visit(
         late_cancel=late,
     )
     outbox.on_cancelled(session, visit=visit, now=now, policy=policy)
+    _flag_unassessed_needling(session, visit)
     return visit
 
 
@@ -119,7 +121,20 @@ def mark_no_show(*, session: Session, now: datetime, visit_id: int) -> Visit:
         session, visit_id=visit_id, allowed=MISSABLE, to=VisitStatus.NO_SHOW, verb="marked no-show"
     )
     outbox.on_ended_without_care(session, visit=visit, now=now)
+    _flag_unassessed_needling(session, visit)
     return visit
+
+
+def _flag_unassessed_needling(session: Session, visit: Visit) -> None:
+    """A cancelled or missed assessment leaves the first needling without one: the front desk
+    and the practitioner must see that before the needling day."""
+    orphan = unassessed_first_needling(session, patient_id=visit.patient_id)
+    if orphan is not None:
+        session.execute(
+            update(Visit)
+            .where(col(Visit.id) == orphan.visit_id)
+            .values(attention="no assessment before this first dry needling")
+        )
 
 
 def _change_status(

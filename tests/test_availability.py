@@ -184,3 +184,23 @@ def test_it_refuses_a_booking_at_a_time_the_clock_skips(
     with pytest.raises(RuleViolation, match="does not exist") as refused:
         book(session, bea, clinic.at(day, 2, 30), "massage-30", now=now)
     assert refused.value.code == "nonexistent_local_time"
+
+
+def test_it_leaves_out_times_the_patient_is_already_booked(session: Session) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    book(session, alex, clinic.at(TUESDAY, 10), "massage-60", practitioner=clinic.lena)
+
+    slots = find_open_slots(
+        session=session,
+        now=CURRENT_TIME,
+        parts=[PartRequest("exercise-45", practitioner_id=clinic.dana.id)],
+        first_day=TUESDAY,
+        days=1,
+        patient_id=alex.id,
+        policy=POLICY,
+    )
+
+    starts = local_starts(slots, clinic.zone)
+    assert "09:15" in starts and "11:00" in starts
+    assert not {"09:30", "10:00", "10:45"} & set(starts)

@@ -166,3 +166,26 @@ def test_it_marks_a_no_show_only_once_the_visit_has_started(session: Session) ->
     )
 
     assert missed.status == VisitStatus.NO_SHOW
+
+
+def test_it_refuses_to_move_the_assessment_after_the_first_needling(session: Session) -> None:
+    clinic = make_clinic(session)
+    bea = make_patient(session, intake=True)
+    assessment = book(session, bea, clinic.at(TUESDAY, 9), "assessment-60")
+    book(session, bea, clinic.at(WEDNESDAY, 9), "dry-needling-30")
+
+    with pytest.raises(RuleViolation, match="no assessment") as refused:
+        move(session, assessment, clinic.at(WEDNESDAY, 14))
+    assert refused.value.code == "assessment_required"
+
+
+def test_it_flags_the_needling_when_its_assessment_is_cancelled(session: Session) -> None:
+    clinic = make_clinic(session)
+    bea = make_patient(session, intake=True)
+    assessment = book(session, bea, clinic.at(TUESDAY, 9), "assessment-60")
+    needling = book(session, bea, clinic.at(WEDNESDAY, 9), "dry-needling-30")
+
+    cancel(session, assessment, now=CURRENT_TIME, reason="", by="front desk")
+
+    session.refresh(needling)
+    assert needling.attention == "no assessment before this first dry needling"
