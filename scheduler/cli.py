@@ -1,10 +1,13 @@
 """The `triggerpoint` command line."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 import typer
 import uvicorn
 from sqlmodel import Session, col, select
@@ -16,6 +19,9 @@ from scheduler.day_sheet import practitioner_day
 from scheduler.demo import seed_demo
 from scheduler.errors import DomainError
 from scheduler.models import Location, Practitioner, Room
+from scheduler.part_fit import may_deliver
+from scheduler.rules import get_practitioner
+from scheduler.schedule import load_services
 from scheduler.settings import get_settings
 from scheduler.slots import find_open_slots
 from scheduler.wallclock import clinic_zone
@@ -103,13 +109,11 @@ def availability(
     days: Annotated[int, typer.Option(min=1, max=62)] = 1,
     practitioner: Annotated[int | None, typer.Option(help="Only this practitioner id")] = None,
 ) -> None:
-    """List the open start times for a visit."""
-    parts = [
-        PartRequest(service=code.strip(), practitioner_id=practitioner)
-        for code in services.split(",")
-    ]
-    with db.session(db.make_engine()) as session:
+    """List the open start times for a visit (--practitioner takes the parts they can give)."""
+    codes = [code.strip() for code in services.split(",")]
+    with _clinic_session() as session:
         try:
+            parts = _parts(session, codes, practitioner)
             slots = find_open_slots(
                 session=session, now=utc_now(), parts=parts, first_day=_day(from_), days=days
             )
@@ -117,6 +121,36 @@ def availability(
             _fail(error)
         _print_slots(session, slots, _zone(session))
         typer.echo(f"{len(slots)} open start(s).")
+
+
+def _parts(session: Session, codes: list[str], practitioner_id: int | None) -> list[PartRequest]:
+    if practitioner_id is None:
+        return [PartRequest(service=code) for code in codes]
+    practitioner = get_practitioner(session, practitioner_id)
+    services = load_services(session, codes)
+    return [
+        PartRequest(
+            service=code,
+            practitioner_id=practitioner_id if may_deliver(practitioner, services[code]) else None,
+        )
+        for code in codes
+    ]
+
+
+@contextmanager
+def _clinic_session() -> Iterator[Session]:
+    """A read session on a database that holds a clinic, or a clear word on what to run."""
+    engine = db.make_engine()
+    if not sa.inspect(engine).has_table("location"):
+        typer.echo(
+            "error: the database has no tables yet; run `triggerpoint db upgrade`.", err=True
+        )
+        raise typer.Exit(2)
+    with db.session(engine) as session:
+        if session.exec(select(Location)).first() is None:
+            typer.echo("error: no clinic set up yet; try `triggerpoint seed --demo`.", err=True)
+            raise typer.Exit(2)
+        yield session
 
 
 def _print_slots(session: Session, slots: list[Slot], zone: ZoneInfo) -> None:
@@ -136,7 +170,7 @@ def schedule(
     date_: Annotated[str, typer.Option("--date", help="YYYY-MM-DD (default today)")] = "",
 ) -> None:
     """Show a practitioner's day."""
-    with db.session(db.make_engine()) as session:
+    with _clinic_session() as session:
         matches = session.exec(
             select(Practitioner).where(col(Practitioner.name).icontains(practitioner))
         ).all()

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
@@ -27,7 +28,14 @@ WeeklyHours = Mapping[int, tuple[time, time]]
 def create_location(
     session: Session, *, name: str, time_zone: str, opening: WeeklyHours, phone: str = ""
 ) -> Location:
-    clinic_zone(time_zone)
+    try:
+        clinic_zone(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise RuleViolation(
+            f"{time_zone!r} is not a time zone; use an IANA name such as America/New_York.",
+            field="time_zone",
+            code="unknown_time_zone",
+        ) from error
     location = Location(name=name, time_zone=time_zone, phone=phone)
     session.add(location)
     session.flush()
@@ -58,6 +66,12 @@ def create_service(
     room_kind: RoomKind,
     professions: Iterable[Profession],
 ) -> Service:
+    if minutes <= 0 or cleanup_minutes < 0:
+        raise RuleViolation(
+            "A service lasts at least a minute and its cleanup cannot be negative.",
+            field="minutes",
+            code="bad_duration",
+        )
     service = Service(
         code=code,
         name=name,

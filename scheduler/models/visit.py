@@ -56,7 +56,9 @@ class Appointment(SQLModel, table=True):
     """One service in a visit.
 
     `busy_until` is `ends_at` plus the service's cleanup time. It is stored because the database
-    constraints that forbid double booking need the whole busy range in the row.
+    constraints that forbid double booking need the whole busy range in the row. Within one
+    visit the parts follow each other at once: cleanup holds the room against other visits, not
+    the practitioner against the next part of the same visit.
     """
 
     id: int | None = Field(default=None, primary_key=True)
