@@ -1,0 +1,168 @@
+"""From outbox row to the gateway: claims, re-checks and outcomes, with a hand-written sender."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from scheduler import db
+from scheduler.booking import reschedule_visit
+from scheduler.models import Message, MessageStatus, SmsOptOut, Visit
+from scheduler.policy import Policy
+from scheduler.visits import cancel_visit
+from tests.factories import (
+    CURRENT_TIME,
+    NEW_YORK,
+    POLICY,
+    Clinic,
+    assessed_patient,
+    book,
+    make_clinic,
+    next_weekday,
+)
+from workers.delivery import TryAgain, deliver
+from workers.dispatch import claim_due
+from workers.sms import Accepted, SentRecord, SmsError
+
+TUESDAY = next_weekday(1)
+TODAY = CURRENT_TIME.astimezone(NEW_YORK).date()
+
+
+@dataclass
+class FakeSender:
+    """Records what it is asked to send; fails as told first."""
+
+    name: str = "fake"
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[SmsError] = field(default_factory=list)
+
+    def send(self, *, to: str, body: str, message_id: int) -> Accepted:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((to, body))
+        return Accepted(sid=f"SM{message_id:032d}", status="queued")
+
+    def sent_since(self, *, to: str, since: datetime) -> list[SentRecord]:
+        return []
+
+
+@dataclass
+class World:
+    engine: Engine
+    clinic: Clinic
+    visit: Visit
+
+
+@pytest.fixture
+def world(engine: Engine) -> World:
+    with db.booking_session(engine) as session, db.transaction(session):
+        clinic = make_clinic(session)
+        alex = assessed_patient(session, clinic)
+        visit = book(session, alex, clinic.at(TUESDAY, 10), "dry-needling-30", "massage-60")
+    return World(engine=engine, clinic=clinic, visit=visit)
+
+
+def send_due(world: World, now: datetime, sender: FakeSender, policy: Policy = POLICY) -> list[int]:
+    ids = claim_due(world.engine, now=now)
+    for message_id in ids:
+        deliver(world.engine, message_id, gateway=sender, clock=lambda: now, policy=policy)
+    return ids
+
+
+def rows(world: World) -> dict[str, Message]:
+    with db.session(world.engine) as session:
+        query = select(Message).where(Message.visit_id == world.visit.id)
+        return {m.kind: m for m in session.exec(query)}
+
+
+def test_it_sends_the_due_reminder_with_its_exact_text(world: World) -> None:
+    sender = FakeSender()
+    due = world.clinic.at(TUESDAY, 10) - timedelta(hours=24)
+
+    send_due(world, due, sender)
+
+    text = (
+        "Riverside Physio: see you Tue 24 Nov at 10:00. Please wear loose clothing. Reply C to "
+        "confirm or call +12125550100."
+    )
+    assert ("+12125550101", text) in sender.sent
+    reminder = rows(world)["reminder_24h"]
+    assert reminder.body == text
+    assert (reminder.status, reminder.provider_sid, reminder.attempts) == (
+        MessageStatus.SENT,
+        f"SM{reminder.id:032d}",
+        1,
+    )
+
+
+def test_it_sends_nothing_for_a_cancelled_visit(world: World) -> None:
+    with db.booking_session(world.engine) as session, db.transaction(session):
+        cancel_visit(session=session, now=CURRENT_TIME, visit_id=world.visit.id or 0, reason="",
+                     cancelled_by="front desk", policy=POLICY)  # fmt: skip
+    sender = FakeSender()
+
+    send_due(world, world.clinic.at(TUESDAY, 9, 59), sender)
+
+    assert sender.sent == []
+
+
+def test_it_drops_a_claimed_message_whose_visit_moved_before_it_went_out(world: World) -> None:
+    due = world.clinic.at(TUESDAY, 8)
+    [*claimed] = claim_due(world.engine, now=due)
+    with db.booking_session(world.engine) as session, db.transaction(session):
+        reschedule_visit(session=session, now=CURRENT_TIME, visit_id=world.visit.id or 0,
+                         start=world.clinic.at(TUESDAY, 15), policy=POLICY)  # fmt: skip
+    sender = FakeSender()
+
+    for message_id in claimed:
+        deliver(world.engine, message_id, gateway=sender, clock=lambda: due, policy=POLICY)
+
+    assert sender.sent == []
+
+
+def test_it_defers_a_text_due_at_night_to_the_morning(world: World) -> None:
+    night = world.clinic.at(TUESDAY, 6)
+
+    send_due(world, night, FakeSender(), Policy(send_window=(datetime.min.time(), night.time())))
+    ids = claim_due(world.engine, now=night)
+
+    assert ids == []
+
+
+def test_it_retries_a_rate_limited_send_and_then_sends_it(world: World) -> None:
+    sender = FakeSender(failures=[SmsError("429", code=20429, status=429)])
+    due = world.clinic.at(TODAY, 8)
+    [first] = claim_due(world.engine, now=due)
+
+    with pytest.raises(TryAgain) as again:
+        deliver(world.engine, first, gateway=sender, clock=lambda: due, policy=POLICY)
+    deliver(world.engine, first, gateway=sender, clock=lambda: due, policy=POLICY)
+
+    assert 0.5 <= again.value.countdown <= 1.0
+    confirmation = rows(world)["confirmation"]
+    assert (confirmation.status, confirmation.attempts) == (MessageStatus.SENT, 2)
+
+
+def test_it_marks_an_ambiguous_send_unknown_and_does_not_retry(world: World) -> None:
+    sender = FakeSender(failures=[SmsError("read timeout", ambiguous=True)])
+
+    send_due(world, world.clinic.at(TODAY, 8), sender)
+
+    assert rows(world)["confirmation"].status == MessageStatus.UNKNOWN
+    assert sender.sent == []
+
+
+def test_it_opts_out_a_number_twilio_reports_unsubscribed(world: World) -> None:
+    sender = FakeSender(failures=[SmsError("unsubscribed", code=21610, permanent=True)])
+
+    send_due(world, world.clinic.at(TODAY, 8), sender)
+    send_due(world, world.clinic.at(TUESDAY, 8, 30), sender)
+
+    confirmation = rows(world)["confirmation"]
+    assert (confirmation.status, confirmation.error_code) == (MessageStatus.FAILED, "21610")
+    with db.session(world.engine) as session:
+        assert session.get(SmsOptOut, "+12125550101") is not None
+    assert rows(world)["reminder_24h"].status == MessageStatus.SKIPPED
+    assert sender.sent == []

@@ -1,0 +1,51 @@
+"""The dispatcher process: one APScheduler in UTC, ticking on an interval, never in the web app.
+
+Ticks coalesce and never overlap; a late tick simply sends late (each row has its own deadline).
+"""
+
+import logging
+from collections.abc import Callable
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Engine
+
+from scheduler.clock import utc_now
+from workers.dispatch import return_stale_claims, tick
+from workers.tasks import send_message
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 60
+
+
+def build_scheduler(
+    engine: Engine, *, enqueue: Callable[[int], object], interval_seconds: float
+) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC")
+    options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    scheduler.add_job(
+        lambda: tick(engine, now=utc_now(), enqueue=enqueue),
+        "interval",
+        seconds=interval_seconds,
+        id="dispatch",
+        replace_existing=True,
+        **options,
+    )
+    scheduler.add_job(
+        lambda: return_stale_claims(engine, now=utc_now()),
+        "interval",
+        seconds=SWEEP_SECONDS,
+        id="sweep",
+        replace_existing=True,
+        **options,
+    )
+    return scheduler
+
+
+def run(engine: Engine, *, interval_seconds: float) -> None:
+    scheduler = build_scheduler(
+        engine,
+        enqueue=send_message.delay,
+        interval_seconds=interval_seconds,
+    )
+    log.info("dispatcher ticking every %.1f s", interval_seconds)
+    scheduler.start()
