@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
@@ -18,6 +19,7 @@ import scheduler.models  # noqa: F401
 from scheduler.db import booking_session, make_engine
 from scheduler.migrate import upgrade
 
+REDIS_URL = os.environ.get("TRIGGERPOINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRIGGERPOINT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -37,6 +39,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "triggerpoint.sqlite3"
     upgrade(f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database of its own for the tests (emptied first)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.flushdb()
+    except redis.RedisError as error:
+        missing_service(f"no Redis at {REDIS_URL}: {error}")
+    finally:
+        client.close()
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

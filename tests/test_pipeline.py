@@ -1,0 +1,205 @@
+"""The whole path: outbox row, dispatcher tick, Redis, a real Celery worker process, the real
+twilio client, the Twilio double. Time is controlled through the tick's `now`, not by sleeping."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from scheduler import db
+from scheduler.booking import reschedule_visit
+from scheduler.clock import utc_now
+from scheduler.models import Message, Visit
+from scheduler.replies import receive_text
+from scheduler.visits import cancel_visit
+from tests.factories import NEW_YORK, POLICY, Clinic, assessed_patient, book, make_clinic
+from tests.twilio_fixtures import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    Double,
+    twilio_double,
+    twilio_double_server,
+)
+from workers.celery_app import make_app
+from workers.dispatch import tick
+
+__all__ = ["twilio_double", "twilio_double_server"]
+TRIGGERPOINT = Path(sys.executable).with_name("triggerpoint")
+ALEX = "+12125550101"
+
+
+@dataclass
+class Pipeline:
+    engine: Engine
+    double: Double
+    clinic: Clinic
+    visit: Visit
+    enqueue_to: str
+    worker: "WorkerProcess"
+
+    def tick(self, now: datetime) -> int:
+        app = make_app(self.enqueue_to)
+        return tick(
+            self.engine,
+            now=now,
+            enqueue=lambda i: app.send_task("triggerpoint.send_message", args=[i]),
+        )
+
+    def bodies(self, count: int, timeout: float = 20.0) -> list[str]:
+        """The texts the double received, once there are `count` of them (or the timeout)."""
+        deadline = time.monotonic() + timeout
+        while len(self.double.messages()) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return [m["form"]["Body"] for m in self.double.messages()]
+
+    def message(self, kind: str) -> Message:
+        with db.session(self.engine) as session:
+            query = select(Message).where(Message.kind == kind).order_by(col(Message.id).desc())
+            return session.exec(query).first()  # type: ignore[return-value]
+
+
+class WorkerProcess:
+    """`triggerpoint worker` as a clinic runs it, with the test's database, broker and double."""
+
+    def __init__(self, environment: dict[str, str], log: Path) -> None:
+        self.environment, self.log = environment, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(TRIGGERPOINT), "worker", "--concurrency", "1"],
+            env=self.environment,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while b"ready." not in self.log.read_bytes():
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, "worker did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+@pytest.fixture
+def pipeline(
+    engine: Engine, redis_url: str, twilio_double: Double, tmp_path: Path
+) -> Iterator[Pipeline]:
+    now = utc_now()
+    with db.booking_session(engine) as session, db.transaction(session):
+        clinic = make_clinic(session, workdays=range(7), today=now.date())
+        alex = assessed_patient(session, clinic)
+        day = (now + timedelta(days=3)).astimezone(NEW_YORK).date()
+        visit = book(session, alex, clinic.at(day, 10), "dry-needling-30", "massage-60", now=now)
+    environment = os.environ | {
+        "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "TRIGGERPOINT_BROKER_URL": redis_url,
+        "TRIGGERPOINT_TWILIO_API_URL": twilio_double.url,
+        "TRIGGERPOINT_PUBLIC_URL": "http://127.0.0.1:9",
+        "TRIGGERPOINT_SEND_WINDOW_OPENS": "00:00",  # the worker checks the window on the real
+        "TRIGGERPOINT_SEND_WINDOW_CLOSES": "23:59",  # clock, whatever time the tests run
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+    }
+    worker = WorkerProcess(environment, tmp_path / "worker.log")
+    worker.start()
+    try:
+        yield Pipeline(engine, twilio_double, clinic, visit, redis_url, worker)
+    finally:
+        worker.stop()
+
+
+def test_it_delivers_the_due_reminder_with_its_exact_text(pipeline: Pipeline) -> None:
+    reminder = pipeline.message("reminder_24h")
+
+    pipeline.tick(reminder.send_at)
+
+    start = reminder.not_after.astimezone(NEW_YORK)
+    expected = (
+        f"Riverside Physio: see you {start:%a %d %b} at 10:00. Please wear loose clothing. "
+        "Reply C to confirm or call +12125550100."
+    )
+    assert expected in pipeline.bodies(2)
+    assert pipeline.message("reminder_24h").status == "sent"
+
+
+def test_it_sends_nothing_for_a_visit_cancelled_while_its_texts_were_queued(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.worker.stop()
+    reminder = pipeline.message("reminder_24h")
+    assert pipeline.tick(reminder.send_at) == 2  # confirmation and reminder, waiting in Redis
+    with db.booking_session(pipeline.engine) as session, db.transaction(session):
+        cancel_visit(
+            session=session,
+            now=utc_now(),
+            visit_id=pipeline.visit.id or 0,
+            reason="",
+            cancelled_by="front desk",
+            policy=POLICY,
+        )
+
+    pipeline.worker.start()
+
+    assert pipeline.bodies(1, timeout=3) == []
+    assert pipeline.message("reminder_24h").status == "cancelled"
+
+
+def test_it_sends_one_reminder_for_the_new_time_after_a_move(pipeline: Pipeline) -> None:
+    day = pipeline.message("reminder_24h").not_after.astimezone(NEW_YORK).date()
+    with db.booking_session(pipeline.engine) as session, db.transaction(session):
+        reschedule_visit(
+            session=session,
+            now=utc_now(),
+            visit_id=pipeline.visit.id or 0,
+            start=pipeline.clinic.at(day, 15),
+            policy=POLICY,
+        )
+
+    pipeline.tick(pipeline.message("reminder_24h").send_at)
+
+    reminders = [b for b in pipeline.bodies(2) if "see you" in b]
+    assert len(reminders) == 1
+    assert "at 15:00" in reminders[0]
+
+
+def test_it_stops_texting_a_number_that_sent_stop_until_start(pipeline: Pipeline) -> None:
+    with db.booking_session(pipeline.engine) as session, db.transaction(session):
+        receive_text(session, sid="SM" + "5" * 32, from_phone=ALEX, body="STOP", now=utc_now())
+    pipeline.tick(pipeline.message("confirmation").send_at)
+    assert pipeline.bodies(1, timeout=3) == []
+    with db.booking_session(pipeline.engine) as session, db.transaction(session):
+        receive_text(session, sid="SM" + "6" * 32, from_phone=ALEX, body="START", now=utc_now())
+
+    pipeline.tick(pipeline.message("reminder_24h").send_at)
+
+    bodies = pipeline.bodies(2)
+    assert any("see you" in b for b in bodies)
+    assert any("you will get our texts again" in b for b in bodies)
+
+
+def test_it_backs_off_and_retries_a_rate_limited_send(pipeline: Pipeline) -> None:
+    pipeline.double.set_faults(fault="429", next=2)
+    started = time.monotonic()
+
+    pipeline.tick(pipeline.message("confirmation").send_at)
+
+    assert len(pipeline.bodies(1)) == 1
+    elapsed = time.monotonic() - started
+    confirmation = pipeline.message("confirmation")
+    assert (confirmation.status, confirmation.attempts) == ("sent", 3)
+    assert pipeline.double.requests()["total"] == 3
+    assert elapsed >= 1.5  # two backoffs: at least 0.5 s, then at least 1 s
