@@ -10,15 +10,28 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
 from scheduler.clock import utc_now
+from scheduler.settings import get_settings
 from workers.dispatch import return_stale_claims, tick
+from workers.reconcile import reconcile_unknown
+from workers.sms import SmsGateway, gateway_from_settings
 from workers.tasks import send_message
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
 
 
+def sweep(engine: Engine, *, gateway: SmsGateway) -> None:
+    """Return lost claims, then reconcile texts whose outcome is unknown."""
+    return_stale_claims(engine, now=utc_now())
+    reconcile_unknown(engine, gateway=gateway, now=utc_now())
+
+
 def build_scheduler(
-    engine: Engine, *, enqueue: Callable[[int], object], interval_seconds: float
+    engine: Engine,
+    *,
+    enqueue: Callable[[int], object],
+    gateway: SmsGateway,
+    interval_seconds: float,
 ) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
@@ -31,7 +44,7 @@ def build_scheduler(
         **options,
     )
     scheduler.add_job(
-        lambda: return_stale_claims(engine, now=utc_now()),
+        lambda: sweep(engine, gateway=gateway),
         "interval",
         seconds=SWEEP_SECONDS,
         id="sweep",
@@ -45,6 +58,7 @@ def run(engine: Engine, *, interval_seconds: float) -> None:
     scheduler = build_scheduler(
         engine,
         enqueue=send_message.delay,
+        gateway=gateway_from_settings(get_settings()),
         interval_seconds=interval_seconds,
     )
     log.info("dispatcher ticking every %.1f s", interval_seconds)
