@@ -100,6 +100,15 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[F
 
 
 @pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """For what only PostgreSQL can show: several processes claiming from one outbox."""
+    engine = make_engine(postgres_url, pool_size=20)
+    _empty_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def engine(fresh_database: FreshDatabase) -> Engine:
     return fresh_database()
 

@@ -33,7 +33,7 @@ def reconcile_unknown(engine: Engine, *, gateway: SmsGateway, now: datetime) -> 
     found = resend = 0
     for message in rows:
         try:
-            sid = _sid_at_provider(gateway, message)
+            sid = _sid_at_provider(engine, gateway, message)
         except SmsError as error:
             log.warning("cannot reconcile message %s yet: %s", message.id, error)
             continue
@@ -42,12 +42,21 @@ def reconcile_unknown(engine: Engine, *, gateway: SmsGateway, now: datetime) -> 
     return found, resend
 
 
-def _sid_at_provider(gateway: SmsGateway, message: Message) -> str | None:
+def _sid_at_provider(engine: Engine, gateway: SmsGateway, message: Message) -> str | None:
+    """The SID of a text to the same number with the same words that no other row owns."""
     since = (message.claimed_at or message.updated_at) - LOOK_BACK
-    for record in gateway.sent_since(to=message.to_phone, since=since):
-        if record.body == message.body:
-            return record.sid
-    return None
+    candidates = [
+        record.sid
+        for record in gateway.sent_since(to=message.to_phone, since=since)
+        if record.body == message.body
+    ]
+    with db.session(engine) as session:
+        owned = set(
+            session.exec(
+                select(Message.provider_sid).where(col(Message.provider_sid).in_(candidates))
+            )
+        )
+    return next((sid for sid in candidates if sid not in owned), None)
 
 
 def _settle(engine: Engine, message: Message, sid: str | None, now: datetime) -> None:
