@@ -23,22 +23,76 @@ P = Profession
 NEEDLERS = (P.PHYSICAL_THERAPIST, P.CHIROPRACTOR, P.ACUPUNCTURIST, P.NURSE, P.PHYSICIAN)
 # code, name, kind, minutes, cleanup, room kind, professions
 SERVICES = (
-    ("assessment-60", "Assessment", ServiceKind.ASSESSMENT, 60, 10, RoomKind.TREATMENT_ROOM,
-     (P.PHYSICAL_THERAPIST, P.CHIROPRACTOR, P.PHYSICIAN)),
-    ("dry-needling-15", "Dry needling, 15 min", ServiceKind.DRY_NEEDLING, 15, 5,
-     RoomKind.TREATMENT_ROOM, NEEDLERS),
-    ("dry-needling-30", "Dry needling, 30 min", ServiceKind.DRY_NEEDLING, 30, 5,
-     RoomKind.TREATMENT_ROOM, NEEDLERS),
-    ("massage-30", "Massage, 30 min", ServiceKind.MASSAGE, 30, 10, RoomKind.TREATMENT_ROOM,
-     (P.MASSAGE_THERAPIST, P.PHYSICAL_THERAPIST)),
-    ("massage-60", "Massage, 60 min", ServiceKind.MASSAGE, 60, 10, RoomKind.TREATMENT_ROOM,
-     (P.MASSAGE_THERAPIST, P.PHYSICAL_THERAPIST)),
-    ("exercise-45", "Exercise session", ServiceKind.EXERCISE, 45, 5, RoomKind.GYM,
-     (P.PHYSICAL_THERAPIST, P.CHIROPRACTOR)),
-)  # fmt: skip
+    (
+        "assessment-60",
+        "Assessment",
+        ServiceKind.ASSESSMENT,
+        60,
+        10,
+        RoomKind.TREATMENT_ROOM,
+        (P.PHYSICAL_THERAPIST, P.CHIROPRACTOR, P.PHYSICIAN),
+    ),
+    (
+        "dry-needling-15",
+        "Dry needling, 15 min",
+        ServiceKind.DRY_NEEDLING,
+        15,
+        5,
+        RoomKind.TREATMENT_ROOM,
+        NEEDLERS,
+    ),
+    (
+        "dry-needling-30",
+        "Dry needling, 30 min",
+        ServiceKind.DRY_NEEDLING,
+        30,
+        5,
+        RoomKind.TREATMENT_ROOM,
+        NEEDLERS,
+    ),
+    (
+        "massage-30",
+        "Massage, 30 min",
+        ServiceKind.MASSAGE,
+        30,
+        10,
+        RoomKind.TREATMENT_ROOM,
+        (P.MASSAGE_THERAPIST, P.PHYSICAL_THERAPIST),
+    ),
+    (
+        "massage-60",
+        "Massage, 60 min",
+        ServiceKind.MASSAGE,
+        60,
+        10,
+        RoomKind.TREATMENT_ROOM,
+        (P.MASSAGE_THERAPIST, P.PHYSICAL_THERAPIST),
+    ),
+    (
+        "exercise-45",
+        "Exercise session",
+        ServiceKind.EXERCISE,
+        45,
+        5,
+        RoomKind.GYM,
+        (P.PHYSICAL_THERAPIST, P.CHIROPRACTOR),
+    ),
+)
 WEEKDAYS = range(5)
-FIRST_NAMES = ("Alex", "Bea", "Carlos", "Dorothy", "Eitan", "Fatima", "Greg", "Hana", "Ivan",
-               "Julia", "Kwame", "Lucia")  # fmt: skip
+FIRST_NAMES = (
+    "Alex",
+    "Bea",
+    "Carlos",
+    "Dorothy",
+    "Eitan",
+    "Fatima",
+    "Greg",
+    "Hana",
+    "Ivan",
+    "Julia",
+    "Kwame",
+    "Lucia",
+)
 LAST_NAMES = ("Moreno", "Lindqvist", "Diaz", "Hale", "Bar", "Noor", "Olsen", "Sato")
 VISIT_MENU = (
     ("assessment-60",),

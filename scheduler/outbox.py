@@ -37,14 +37,7 @@ SENT_OR_MAYBE = (
 
 def on_booked(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
     """A confirmation after the grace period, then the reminders."""
-    start, kinds = _visit_facts(session, visit)
-    planned = before_visit(
-        now=now,
-        start=start,
-        needling=ServiceKind.DRY_NEEDLING in kinds,
-        policy=policy,
-        send_at=now + policy.confirmation_grace,
-    )
+    planned = _before_visit(session, visit, now=now, policy=policy, first=None)
     _add(session, visit, planned, now=now, policy=policy)
 
 
@@ -53,20 +46,27 @@ def on_moved(session: Session, *, visit: Visit, now: datetime, policy: Policy) -
     confirmation of the new time (one text, not two); otherwise the patient gets a notice."""
     pending_confirmation = _pending(session, visit, "confirmation")
     _withdraw(session, visit, now=now, reason="visit moved")
+    planned = _before_visit(session, visit, now=now, policy=policy, first=pending_confirmation)
+    if pending_confirmation is None:
+        notice = planned[0]
+        planned[0] = PlannedMessage(
+            "reschedule_notice", "reschedule_notice", notice.send_at, notice.not_after
+        )
+    _add(session, visit, planned, now=now, policy=policy)
+
+
+def _before_visit(
+    session: Session, visit: Visit, *, now: datetime, policy: Policy, first: Message | None
+) -> list[PlannedMessage]:
+    """The first text when `first` (a pending one) would have gone, else after the grace."""
     start, kinds = _visit_facts(session, visit)
-    planned = before_visit(
+    return before_visit(
         now=now,
         start=start,
         needling=ServiceKind.DRY_NEEDLING in kinds,
         policy=policy,
-        send_at=pending_confirmation.send_at
-        if pending_confirmation
-        else now + policy.confirmation_grace,
+        send_at=first.send_at if first else now + policy.confirmation_grace,
     )
-    if pending_confirmation is None:
-        notice = planned[0]
-        planned[0] = PlannedMessage("reschedule_notice", "reschedule_notice", notice.send_at, start)
-    _add(session, visit, planned, now=now, policy=policy)
 
 
 def on_cancelled(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:

@@ -18,8 +18,12 @@ TRANSITIONS = [
     ("Europe/Amsterdam", date(2026, 3, 29)),
     ("Europe/Amsterdam", date(2026, 10, 25)),
 ]
-MATRIX = [(zone, day + timedelta(days=d), hour) for zone, day in TRANSITIONS
-          for d in (0, 1) for hour in (9, 17)]  # fmt: skip
+MATRIX = [
+    (zone, day + timedelta(days=d), hour)
+    for zone, day in TRANSITIONS
+    for d in (0, 1)
+    for hour in (9, 17)
+]
 
 
 def local(zone: str, day: date, hour: int, minute: int = 0) -> datetime:
@@ -97,9 +101,11 @@ def test_it_plans_one_aftercare_for_a_combined_visit_and_a_short_one_for_massage
     zone = ZoneInfo("America/New_York")
 
     combined = after_visit(
-        completed_at=start, visit_start=start,
-        kinds=[ServiceKind.DRY_NEEDLING, ServiceKind.MASSAGE], zone=zone,
-    )  # fmt: skip
+        completed_at=start,
+        visit_start=start,
+        kinds=[ServiceKind.DRY_NEEDLING, ServiceKind.MASSAGE],
+        zone=zone,
+    )
     massage = after_visit(
         completed_at=start, visit_start=start, kinds=[ServiceKind.MASSAGE], zone=zone
     )

@@ -67,8 +67,14 @@ def test_it_sends_nothing_when_a_booking_is_cancelled_inside_the_grace_period(
     alex = assessed_patient(session, clinic)
     visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
 
-    cancel_visit(session=session, now=CURRENT_TIME + timedelta(minutes=1), visit_id=visit.id or 0,
-                 reason="booked by mistake", cancelled_by="front desk", policy=POLICY)  # fmt: skip
+    cancel_visit(
+        session=session,
+        now=CURRENT_TIME + timedelta(minutes=1),
+        visit_id=visit.id or 0,
+        reason="booked by mistake",
+        cancelled_by="front desk",
+        policy=POLICY,
+    )
 
     assert outbox(session, visit, MessageStatus.SCHEDULED) == []
 
@@ -119,8 +125,14 @@ def test_it_sends_a_cancellation_notice_once_the_patient_was_told(session: Sessi
     visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
     mark_sent(session, visit, "confirmation")
 
-    cancel_visit(session=session, now=CURRENT_TIME + timedelta(hours=1), visit_id=visit.id or 0,
-                 reason="", cancelled_by="front desk", policy=POLICY)  # fmt: skip
+    cancel_visit(
+        session=session,
+        now=CURRENT_TIME + timedelta(hours=1),
+        visit_id=visit.id or 0,
+        reason="",
+        cancelled_by="front desk",
+        policy=POLICY,
+    )
 
     assert outbox(session, visit, MessageStatus.SCHEDULED) == [("cancellation_notice", "scheduled")]
 
@@ -131,8 +143,9 @@ def test_it_plans_aftercare_for_a_completed_needling_visit_only(session: Session
     treated = book(session, alex, clinic.at(TUESDAY, 9), "dry-needling-30", "massage-60")
     missed = book(session, alex, clinic.at(TUESDAY, 14), "dry-needling-15")
 
-    complete(session=session, now=clinic.at(TUESDAY, 10, 40), visit_id=treated.id or 0,
-             policy=POLICY)  # fmt: skip
+    complete(
+        session=session, now=clinic.at(TUESDAY, 10, 40), visit_id=treated.id or 0, policy=POLICY
+    )
     mark_no_show(session=session, now=clinic.at(TUESDAY, 14, 20), visit_id=missed.id or 0)
 
     assert [k for k, _ in outbox(session, treated, MessageStatus.SCHEDULED)] == [

@@ -99,8 +99,14 @@ def test_it_sends_the_due_reminder_with_its_exact_text(world: World) -> None:
 
 def test_it_sends_nothing_for_a_cancelled_visit(world: World) -> None:
     with db.booking_session(world.engine) as session, db.transaction(session):
-        cancel_visit(session=session, now=CURRENT_TIME, visit_id=world.visit.id or 0, reason="",
-                     cancelled_by="front desk", policy=POLICY)  # fmt: skip
+        cancel_visit(
+            session=session,
+            now=CURRENT_TIME,
+            visit_id=world.visit.id or 0,
+            reason="",
+            cancelled_by="front desk",
+            policy=POLICY,
+        )
     sender = FakeSender()
 
     send_due(world, world.clinic.at(TUESDAY, 9, 59), sender)
@@ -112,8 +118,13 @@ def test_it_drops_a_claimed_message_whose_visit_moved_before_it_went_out(world: 
     due = world.clinic.at(TUESDAY, 8)
     [*claimed] = claim_due(world.engine, now=due)
     with db.booking_session(world.engine) as session, db.transaction(session):
-        reschedule_visit(session=session, now=CURRENT_TIME, visit_id=world.visit.id or 0,
-                         start=world.clinic.at(TUESDAY, 15), policy=POLICY)  # fmt: skip
+        reschedule_visit(
+            session=session,
+            now=CURRENT_TIME,
+            visit_id=world.visit.id or 0,
+            start=world.clinic.at(TUESDAY, 15),
+            policy=POLICY,
+        )
     sender = FakeSender()
 
     for message_id in claimed:

@@ -12,8 +12,18 @@ LONGEST = {
     "day": "Wednesday 30 September",
     "time": "12:45",
 }
-INTAKE = ["low back pain", "cervicogenic headache", "warfarin", "anticoagulants", "pregnancy",
-          "diabetes", "ibuprofen", "trigger point", "dry needling", "needle"]  # fmt: skip
+INTAKE = [
+    "low back pain",
+    "cervicogenic headache",
+    "warfarin",
+    "anticoagulants",
+    "pregnancy",
+    "diabetes",
+    "ibuprofen",
+    "trigger point",
+    "dry needling",
+    "needle",
+]
 
 
 @pytest.mark.parametrize("name", sorted(BUILT_IN))

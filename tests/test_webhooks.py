@@ -33,8 +33,14 @@ class App:
     visit_id: int
     web: FastAPI
 
-    def post(self, path: str, form: dict[str, str], *, url: str | None = None,
-             signature: str | None = None) -> httpx.Response:  # fmt: skip
+    def post(
+        self,
+        path: str,
+        form: dict[str, str],
+        *,
+        url: str | None = None,
+        signature: str | None = None,
+    ) -> httpx.Response:
         signed_url = url or f"{PUBLIC_URL}{path}"
         headers = {}
         if signature is None:

@@ -134,15 +134,27 @@ def _resource(message: StoredMessage, account_sid: str) -> dict[str, Any]:
     form, uri = message.form, f"/{API_VERSION}/Accounts/{account_sid}/Messages/{message.sid}"
     created = format_datetime(message.received_at)  # RFC 2822 with "+0000"
     return {
-        "account_sid": account_sid, "api_version": API_VERSION, "body": form["Body"],
-        "date_created": created, "date_sent": created,
-        "date_updated": format_datetime(message.updated_at), "direction": "outbound-api",
-        "error_code": message.error_code, "error_message": None, "from": form.get("From"),
-        "messaging_service_sid": form.get("MessagingServiceSid"), "num_media": "0",
-        "num_segments": str(measure(form["Body"]).segments), "price": None, "price_unit": "USD",
-        "sid": message.sid, "status": message.status, "to": form["To"], "uri": f"{uri}.json",
+        "account_sid": account_sid,
+        "api_version": API_VERSION,
+        "body": form["Body"],
+        "date_created": created,
+        "date_sent": created,
+        "date_updated": format_datetime(message.updated_at),
+        "direction": "outbound-api",
+        "error_code": message.error_code,
+        "error_message": None,
+        "from": form.get("From"),
+        "messaging_service_sid": form.get("MessagingServiceSid"),
+        "num_media": "0",
+        "num_segments": str(measure(form["Body"]).segments),
+        "price": None,
+        "price_unit": "USD",
+        "sid": message.sid,
+        "status": message.status,
+        "to": form["To"],
+        "uri": f"{uri}.json",
         "subresource_uris": {"media": f"{uri}/Media.json"},
-    }  # fmt: skip
+    }
 
 
 async def create_message(request: Request) -> Response:
@@ -206,13 +218,19 @@ async def list_messages(request: Request) -> Response:
     except (ValueError, TypeError) as error:  # not a number, not a date, a time without zone
         return twilio_error(400, 20001, f"Invalid parameter: {error}")
     first, chunk = page * size, matches[page * size : (page + 1) * size]
-    return JSONResponse({
-        "messages": [_resource(m, state.account_sid) for m in chunk],
-        "page": page, "page_size": size, "start": first, "end": first + len(chunk) - 1,
-        "uri": _page_uri(request, page), "first_page_uri": _page_uri(request, 0),
-        "next_page_uri": _page_uri(request, page + 1) if len(matches) > first + size else None,
-        "previous_page_uri": _page_uri(request, page - 1) if page > 0 else None,
-    })  # fmt: skip
+    return JSONResponse(
+        {
+            "messages": [_resource(m, state.account_sid) for m in chunk],
+            "page": page,
+            "page_size": size,
+            "start": first,
+            "end": first + len(chunk) - 1,
+            "uri": _page_uri(request, page),
+            "first_page_uri": _page_uri(request, 0),
+            "next_page_uri": _page_uri(request, page + 1) if len(matches) > first + size else None,
+            "previous_page_uri": _page_uri(request, page - 1) if page > 0 else None,
+        }
+    )
 
 
 def _matches(message: StoredMessage, query: QueryParams) -> bool:
@@ -237,11 +255,19 @@ def _page_uri(request: Request, page: int) -> str:
 
 async def double_messages(request: Request) -> Response:
     """Every accepted message with the full form it arrived with."""
-    return JSONResponse([
-        {"sid": m.sid, "form": m.form, "status": m.status, "error_code": m.error_code,
-         "received_at": m.received_at.isoformat(), "received_monotonic": m.received_monotonic}
-        for m in _state(request).messages()
-    ])  # fmt: skip
+    return JSONResponse(
+        [
+            {
+                "sid": m.sid,
+                "form": m.form,
+                "status": m.status,
+                "error_code": m.error_code,
+                "received_at": m.received_at.isoformat(),
+                "received_monotonic": m.received_monotonic,
+            }
+            for m in _state(request).messages()
+        ]
+    )
 
 
 async def double_requests(request: Request) -> Response:
