@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from scheduler import db
@@ -203,3 +203,44 @@ def test_it_backs_off_and_retries_a_rate_limited_send(pipeline: Pipeline) -> Non
     assert (confirmation.status, confirmation.attempts) == ("sent", 3)
     assert pipeline.double.requests()["total"] == 3
     assert elapsed >= 1.5  # two backoffs: at least 0.5 s, then at least 1 s
+
+
+def test_the_dispatcher_process_hands_due_texts_to_the_queue(
+    engine: Engine, redis_url: str, tmp_path: Path
+) -> None:
+    with db.booking_session(engine) as session, db.transaction(session):
+        clinic = make_clinic(session, workdays=range(7), today=utc_now().date())
+        alex = assessed_patient(session, clinic)
+        day = (utc_now() + timedelta(days=3)).astimezone(NEW_YORK).date()
+        visit = book(session, alex, clinic.at(day, 10), "massage-30", now=utc_now())
+        session.execute(  # due now, whatever the hour the tests run at
+            update(Message)
+            .where(col(Message.visit_id) == visit.id, col(Message.kind) == "confirmation")
+            .values(send_at=utc_now())
+        )
+    environment = os.environ | {
+        "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "TRIGGERPOINT_BROKER_URL": redis_url,
+    }
+    log = tmp_path / "dispatcher.log"
+    dispatcher = subprocess.Popen(
+        [str(TRIGGERPOINT), "dispatcher", "--interval", "0.2"],
+        env=environment,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while confirmation_status(engine) != "queued" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        dispatcher.terminate()
+        dispatcher.wait(10)
+
+    assert confirmation_status(engine) == "queued", log.read_text()
+
+
+def confirmation_status(engine: Engine) -> str:
+    with db.session(engine) as session:
+        query = select(Message.status).where(Message.kind == "confirmation")
+        return str(session.exec(query.order_by(col(Message.id).desc())).first())

@@ -13,6 +13,7 @@ from scheduler.cli import app
 from scheduler.settings import get_settings
 from workers import dispatcher as dispatcher_process
 from workers.celery_app import app as celery_app
+from workers.sms import gateway_from_settings
 from workers.twilio_double.app import serve as serve_double
 
 __all__ = ["app"]
@@ -23,6 +24,7 @@ def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="Worker processes")] = 2,
 ) -> None:
     """Send text messages: a Celery worker on the configured broker."""
+    gateway_from_settings(get_settings())  # says at start-up when texts will not leave the machine
     celery_app.worker_main(
         ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip"]
     )

@@ -40,6 +40,7 @@ def build_scheduler(
         "interval",
         seconds=interval_seconds,
         id="dispatch",
+        name="dispatch due texts",
         replace_existing=True,
         **options,
     )
@@ -48,6 +49,7 @@ def build_scheduler(
         "interval",
         seconds=SWEEP_SECONDS,
         id="sweep",
+        name="return lost claims, reconcile unknown texts",
         replace_existing=True,
         **options,
     )
@@ -61,5 +63,6 @@ def run(engine: Engine, *, interval_seconds: float) -> None:
         gateway=gateway_from_settings(get_settings()),
         interval_seconds=interval_seconds,
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per tick
     log.info("dispatcher ticking every %.1f s", interval_seconds)
     scheduler.start()
