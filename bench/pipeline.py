@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -289,22 +290,29 @@ def timeliness_phase(
     }
 
 
-def pause(pipeline: Harness, dispatcher: Service, *, at: datetime) -> tuple[datetime, datetime]:
-    """Stops the dispatcher at `at` and starts a new one PAUSE later: (stopped, restarted)."""
+@dataclass(frozen=True)
+class Outage:
+    stopped: datetime
+    restarted: datetime  # the new dispatcher process was started
+    ticking: datetime  # ... and said it was ticking
+
+
+def pause(pipeline: Harness, dispatcher: Service, *, at: datetime) -> Outage:
+    """Stops the dispatcher at `at` and starts a new one PAUSE later."""
     sleep_until(at)
     dispatcher.stop()
     stopped = utc_now()
     sleep_until(stopped + PAUSE)
     restarted = utc_now()
     pipeline.start_dispatcher(TICK_SECONDS)
-    return stopped, restarted
+    return Outage(stopped, restarted, utc_now())
 
 
 def timing(
     spread: dict[int, datetime],
     burst: dict[int, datetime],
     burst_due: datetime,
-    outage: tuple[datetime, datetime],
+    outage: Outage,
     received: Receipts,
 ) -> dict[str, Any]:
     """Burst drain: from its due instant to its last message received. Catch-up: from the
@@ -312,7 +320,7 @@ def timing(
     Steady lateness: the uniform load alone, the spread rows due before the burst. Reported
     besides: the spread rows outside the outage and its catch-up, and all of them.
     """
-    stopped, restarted = outage
+    stopped, restarted = outage.stopped, outage.restarted
     burst_drain = max(received[i][0] for i in burst if i in received) - burst_due
     backlog = [
         received[i][0]
@@ -332,6 +340,7 @@ def timing(
         "burst_drain_seconds": round(burst_drain.total_seconds(), 2),
         "backlog_messages": len(backlog),
         "catch_up_seconds": round(catch_up.total_seconds(), 2),
+        "dispatcher_start_seconds": round((outage.ticking - restarted).total_seconds(), 2),
     }
 
 
@@ -390,7 +399,8 @@ def describe(f: dict[str, Any]) -> list[str]:
         f"p50 {f['steady_p50_ms']} ms p99 {f['steady_p99_ms']} ms; all spread outside the "
         f"outage p99 {f['spread_unpaused_p99_ms']} ms; all spread p99 {f['spread_all_p99_ms']} ms",
         f"  burst drained in {f['burst_drain_seconds']} s (lateness p50 {f['burst_p50_ms']} ms); "
-        f"catch-up {f['catch_up_seconds']} s for {f['backlog_messages']} held-up messages",
+        f"catch-up {f['catch_up_seconds']} s for {f['backlog_messages']} held-up messages "
+        f"(the new dispatcher ticked {f['dispatcher_start_seconds']} s after its start)",
         f"  lost {f['timely_lost']}, duplicated {f['timely_duplicated']}, unfinished "
         f"{f['timely_unfinished']}, unknown {f['timely_unknown']}, early {f['timely_early']}",
         "targets: "
