@@ -214,7 +214,8 @@ def drain(engine: Engine, label: str, *, deadline: float) -> int:
     """Waits until no row of `label` is pending; returns how many stuck claims were returned.
 
     Once nothing has moved for STALL_SECONDS and Redis holds no task, what is still claimed
-    was lost with the killed worker: the sweep a dispatcher runs after STALE_AFTER is run now.
+    was lost with a killed worker or a stopped dispatcher: the sweep a dispatcher runs after
+    STALE_AFTER (five minutes) is run now, for claims older than STUCK_CLAIM.
     """
     requeued, seen, since = 0, Counter[str](), time.monotonic()
     while time.monotonic() < deadline:
@@ -281,10 +282,11 @@ def timeliness_phase(
     )
     outage = pause(pipeline, dispatcher, at=start + PAUSE_AT)
     sleep_until(start + timedelta(seconds=SPREAD_SECONDS))
-    drain(engine, "spread", deadline=time.monotonic() + 60)
-    drain(engine, "burst", deadline=time.monotonic() + 10)
+    requeued = drain(engine, "spread", deadline=time.monotonic() + 60)
+    requeued += drain(engine, "burst", deadline=time.monotonic() + 10)
     received = receipts(pipeline.double)
     return {
+        "timely_requeued_by_sweep": requeued,
         **timing(spread, burst, burst_due, outage, received),
         **exactness("timely_", engine, ["spread", "burst"], spread | burst, received),
     }
@@ -402,7 +404,8 @@ def describe(f: dict[str, Any]) -> list[str]:
         f"catch-up {f['catch_up_seconds']} s for {f['backlog_messages']} held-up messages "
         f"(the new dispatcher ticked {f['dispatcher_start_seconds']} s after its start)",
         f"  lost {f['timely_lost']}, duplicated {f['timely_duplicated']}, unfinished "
-        f"{f['timely_unfinished']}, unknown {f['timely_unknown']}, early {f['timely_early']}",
+        f"{f['timely_unfinished']}, unknown {f['timely_unknown']}, early {f['timely_early']}, "
+        f"returned by the sweep {f['timely_requeued_by_sweep']}",
         "targets: "
         + "; ".join(f"{name} {yes(f[f'{name}_met'])}" for name in TARGET_NAMES)
         + f"; run took {f['total_seconds']} s",
