@@ -164,7 +164,7 @@ class Service:
         return text in self.log.read_bytes()
 
     def kill(self) -> None:
-        """SIGKILL to the whole group: a worker's pool child dies with it, mid-task or not."""
+        """SIGKILL to the whole group: a worker dies with every task it holds, mid-send or not."""
         self._signal(signal.SIGKILL)
 
     def stop(self) -> None:
@@ -215,9 +215,9 @@ class Harness:
     started: list[Service] = field(default_factory=list)
 
     def start_worker(self) -> Service:
-        """`triggerpoint worker --concurrency 1`: one Celery process and its one pool child."""
+        """`triggerpoint worker` with its default pool and concurrency."""
         log = self.folder / f"worker-{len(self.started)}.log"
-        service = Service(["worker", "--concurrency", "1"], self.environment, log)
+        service = Service(["worker"], self.environment, log)
         return self._start(service, lambda s: s.logged(b"ready."))
 
     def start_dispatcher(self, interval_seconds: float) -> Service:

@@ -1,13 +1,14 @@
 """How fast and how exactly outbox messages go out: dispatcher, Redis, Celery workers, the real
 twilio client and the Twilio double, each in processes of its own, on PostgreSQL.
 
-Throughput: 10,000 replies due at one instant, drained by two `triggerpoint worker --concurrency 1`
-processes while the double refuses about 2% of creates with 429 and 0.5% with 503; when 30% have
-arrived one worker is killed (SIGKILL to its process group) and a new one started. Counted at the
-double: sends/s from the first message received to the last, lateness (received - send_at), rows
-lost, rows received twice; in the database, rows left `unknown`. Rows a dead worker left claimed
-are handed to `return_stale_claims` once nothing else moves, as the dispatcher's sweep would after
-five minutes. The same run times a plain loop of the real client against the same double.
+Throughput: 10,000 replies due at one instant, drained by two `triggerpoint worker` processes
+(as the command starts them by default) while the double refuses about 2% of creates with 429 and
+0.5% with 503; when 30% have arrived one worker is killed (SIGKILL to its process group) and a
+new one started. Counted at the double: sends/s from the first message received to the last,
+lateness (received - send_at), rows lost, rows received twice; in the database, rows left
+`unknown`. Rows a dead worker left claimed are handed to `return_stale_claims` once nothing else
+moves, as the dispatcher's sweep would a minute (queued) or five minutes (sending) later. The
+same run times a plain loop of the real client against the same double.
 
 Timeliness: 2,000 replies spread over 60 s, 500 more due at one instant 20 s in, and the
 dispatcher stopped at 35 s and started again 10 s later, with no faults injected.
@@ -61,7 +62,7 @@ from bench.outbox_fixture import (
 from scheduler.clock import utc_now
 from scheduler.models import MessageStatus
 from scheduler.settings import Settings
-from workers.dispatch import STALE_AFTER, return_stale_claims
+from workers.dispatch import return_stale_claims
 from workers.sms import TwilioGateway
 
 MESSAGES, PLAIN_MESSAGES = 10_000, 2_000
@@ -215,7 +216,7 @@ def drain(engine: Engine, label: str, *, deadline: float) -> int:
 
     Once nothing has moved for STALL_SECONDS and Redis holds no task, what is still claimed
     was lost with a killed worker or a stopped dispatcher: the sweep a dispatcher runs after
-    STALE_AFTER (five minutes) is run now, for claims older than STUCK_CLAIM.
+    QUEUED_STALE_AFTER or SENDING_STALE_AFTER is run now, for claims older than STUCK_CLAIM.
     """
     requeued, seen, since = 0, Counter[str](), time.monotonic()
     while time.monotonic() < deadline:
@@ -225,8 +226,9 @@ def drain(engine: Engine, label: str, *, deadline: float) -> int:
         if counts != seen:
             seen, since = counts, time.monotonic()
         elif time.monotonic() - since > STALL_SECONDS and waiting_tasks() == 0:
-            stuck_before = utc_now() - STUCK_CLAIM
-            requeued += return_stale_claims(engine, now=stuck_before + STALE_AFTER)[0]
+            requeued += return_stale_claims(
+                engine, now=utc_now(), queued_after=STUCK_CLAIM, sending_after=STUCK_CLAIM
+            )[0]
             since = time.monotonic()
         time.sleep(0.25)
     return requeued
@@ -381,7 +383,7 @@ def describe(f: dict[str, Any]) -> list[str]:
         f"machine: {f['platform']}, {f['cpu_count']} CPUs, Python {f['python']}, {f['database']}, "
         f"Redis {f['redis']}, load average {f['load_average_1m']} at start",
         f"pipeline: triggerpoint dispatcher (tick {TICK_SECONDS} s), Redis, 2 x triggerpoint "
-        "worker --concurrency 1, the real twilio client, triggerpoint fake-twilio",
+        "worker, the real twilio client, triggerpoint fake-twilio",
         f"throughput: {MESSAGES} replies due at once; faults 429 x {f['answered_429']}, "
         f"503 x {f['answered_503']} of {f['create_requests']} creates (turns of one kind at a "
         f"time); worker killed at {f['killed_at_accepted']} accepted, replacement ready in "

@@ -24,6 +24,7 @@ from scheduler.models import (
 )
 from scheduler.policy import Policy
 from scheduler.schedule import resolve_location
+from scheduler.send_window import send_window
 from scheduler.wallclock import clinic_zone
 
 SENT_OR_MAYBE = (
@@ -113,8 +114,9 @@ def _add(
     """Insert rows, each moved into the send window or skipped when that is past its deadline."""
     patient = session.get_one(Patient, visit.patient_id)
     zone = clinic_zone(resolve_location(session, visit.location_id).time_zone)
+    window = send_window(session, policy)
     for message in planned:
-        send_at = within_window(message.send_at, zone=zone, window=policy.send_window)
+        send_at = within_window(message.send_at, zone=zone, window=window)
         too_late = send_at > message.not_after
         session.add(
             Message(

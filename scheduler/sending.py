@@ -4,21 +4,47 @@ A worker claims a queued message here (a conditional update that only one worker
 re-checks the world, and either gets the rendered text to send or finds the row settled:
 cancelled because the visit changed, skipped with a reason, or deferred to a later time.
 Outcomes from the gateway are recorded here too, so the state of every text lives in one place.
+
+Every text passes through here, so its statements are few and built once: the claim reads all
+that the re-checks and the words need in its RETURNING clause, one update stores the words
+before they leave, and one records the provider's answer. Only a text subject to the daily limit,
+inside the send window, costs one more statement, to count the patient's texts that day.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    update,
+)
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
+from scheduler.db import UTCDateTime
+from scheduler.errors import not_found
 from scheduler.messages import next_day_opening, within_window
-from scheduler.models import Message, MessageStatus, Patient, SmsOptOut, Visit, VisitStatus
+from scheduler.models import (
+    Appointment,
+    Location,
+    Message,
+    MessageStatus,
+    Patient,
+    SmsOptOut,
+    Visit,
+    VisitStatus,
+)
 from scheduler.policy import Policy
-from scheduler.schedule import resolve_location
-from scheduler.templates import render, template_text
-from scheduler.visits import visit_start
+from scheduler.send_window import effective_window, stored_hours
+from scheduler.templates import own_wording, render, wording
 from scheduler.wallclock import clinic_zone, day_bounds
 
 UNSUBSCRIBED = "21610"
@@ -32,6 +58,7 @@ STILL_RIGHT = {
     "aftercare_followup": VisitStatus.COMPLETED,
 }
 COUNTED = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,144 +68,153 @@ class ReadyToSend:
     body: str
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A message just marked `sending`, with the state of its world as the claim saw it."""
+
+    id: int
+    kind: str
+    template: str
+    to_phone: str
+    patient_id: int
+    not_after: datetime
+    visit_version: int | None
+    visit_status: VisitStatus | None  # None: the text belongs to no visit
+    visit_version_now: int | None
+    visit_start: datetime | None
+    patient_name: str
+    sms_consent: bool
+    number_opted_out: bool
+    clinic: str | None  # None: the clinic has no location at all
+    clinic_phone: str
+    time_zone: str
+    own_template: str | None
+    window_opens: time | None  # the send window an admin stored, if any
+    window_closes: time | None
+
+
+# The fields of `Claimed` that the message row holds itself.
+MESSAGE_FIELDS = ("id", "kind", "template", "to_phone", "patient_id", "not_after", "visit_version")
+
+
 def claim_for_sending(
     session: Session, *, message_id: int, now: datetime, policy: Policy
 ) -> ReadyToSend | None:
     """The text to send now, with the row marked `sending`; None when there is nothing to send
     (another worker has it, or it was settled: cancelled, skipped or deferred)."""
-    claimed = session.execute(
-        update(Message)
-        .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.QUEUED)
-        .values(
-            status=MessageStatus.SENDING,
-            attempts=Message.attempts + 1,
-            claimed_at=now,
-            updated_at=now,
-        )
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    found = session.connection().execute(CLAIM, {"message_id": message_id, "now": now})
+    row = found.one_or_none()
+    if row is None:
         return None
-    message = session.get_one(Message, message_id)
-    session.refresh(message)
-    if settled := _settle_if_not_right(session, message, now=now, policy=policy):
-        _settle(message, *settled, now=now)
+    claimed = Claimed(**row._asdict())
+    if claimed.clinic is None:
+        raise not_found("location", None, field="location_id")
+    if settled := _settle_if_not_right(session, claimed, now=now, policy=policy):
+        _settle(session, claimed.id, *settled, now=now)
         return None
-    message.body = _render(session, message)
-    session.add(message)
-    return ReadyToSend(message_id=message_id, to=message.to_phone, body=message.body)
+    body = _render(claimed)
+    session.connection().execute(STORE_WORDS, {"message_id": message_id, "words": body})
+    return ReadyToSend(message_id=message_id, to=claimed.to_phone, body=body)
 
 
 Settlement = tuple[MessageStatus, str, datetime | None]  # new status, reason, new send_at
 
 
 def _settle_if_not_right(
-    session: Session, message: Message, *, now: datetime, policy: Policy
+    session: Session, claimed: Claimed, *, now: datetime, policy: Policy
 ) -> Settlement | None:
     """How to settle a message that must not go out now, or None to send it."""
-    if reason := _visit_moved_on(session, message):
+    if reason := _visit_moved_on(claimed):
         return MessageStatus.CANCELLED, reason, None
-    if _opted_out(session, message):
+    if claimed.number_opted_out or not claimed.sms_consent:
         return MessageStatus.SKIPPED, "the patient opted out of texts", None
-    if now > message.not_after:
+    if now > claimed.not_after:
         return MessageStatus.SKIPPED, "too late: past its deadline", None
-    if message.kind == "reply":
+    if claimed.kind == "reply":
         return None  # an answer to the patient's own text goes out at once
-    return _deferral(session, message, now=now, policy=policy)
+    return _deferral(session, claimed, now=now, policy=policy)
 
 
-def _deferral(
-    session: Session, message: Message, *, now: datetime, policy: Policy
-) -> Settlement | None:
-    """Outside the send window, or over the patient's daily limit: move to the next opening."""
-    zone = _zone(session, message)
-    later = within_window(now, zone=zone, window=policy.send_window)
-    if later == now and _sent_today(session, message, now, zone) >= policy.daily_message_cap:
-        later = next_day_opening(now, zone=zone, window=policy.send_window)
-    if later == now:
+def _visit_moved_on(claimed: Claimed) -> str | None:
+    if claimed.visit_status is None:
         return None
-    if later > message.not_after:
-        return MessageStatus.SKIPPED, "no time left inside the send window and daily limit", None
-    return MessageStatus.SCHEDULED, "deferred to the send window", later
-
-
-def _settle(
-    message: Message, status: MessageStatus, reason: str, send_at: datetime | None, *, now: datetime
-) -> None:
-    message.status = status
-    message.reason = reason
-    message.send_at = send_at or message.send_at
-    message.updated_at = now
-
-
-def _visit_moved_on(session: Session, message: Message) -> str | None:
-    if message.visit_id is None:
-        return None
-    visit = session.get_one(Visit, message.visit_id)
-    wanted = STILL_RIGHT.get(message.kind, VisitStatus.BOOKED)
-    if visit.status != wanted:
-        return f"the visit is {visit.status.value.replace('_', ' ')}"
-    if wanted == VisitStatus.BOOKED and visit.version != message.visit_version:
+    wanted = STILL_RIGHT.get(claimed.kind, VisitStatus.BOOKED)
+    if claimed.visit_status != wanted:
+        return f"the visit is {claimed.visit_status.value.replace('_', ' ')}"
+    if wanted == VisitStatus.BOOKED and claimed.visit_version_now != claimed.visit_version:
         return "the visit moved"
     return None
 
 
-def _opted_out(session: Session, message: Message) -> bool:
-    patient = session.get_one(Patient, message.patient_id)
-    listed = session.get(SmsOptOut, message.to_phone)
-    return listed is not None or not patient.sms_consent
+def _deferral(
+    session: Session, claimed: Claimed, *, now: datetime, policy: Policy
+) -> Settlement | None:
+    """Outside the send window, or over the patient's daily limit: move to the next opening."""
+    zone = clinic_zone(claimed.time_zone)
+    window = effective_window(claimed.window_opens, claimed.window_closes, policy)
+    later = within_window(now, zone=zone, window=window)
+    if later == now and _sent_today(session, claimed, now, zone) >= policy.daily_message_cap:
+        later = next_day_opening(now, zone=zone, window=window)
+    if later == now:
+        return None
+    if later > claimed.not_after:
+        return MessageStatus.SKIPPED, "no time left inside the send window and daily limit", None
+    return MessageStatus.SCHEDULED, "deferred to the send window", later
 
 
-def _sent_today(session: Session, message: Message, now: datetime, zone: ZoneInfo) -> int:
+def _sent_today(session: Session, claimed: Claimed, now: datetime, zone: ZoneInfo) -> int:
     start, end = day_bounds(now.astimezone(zone).date(), zone)
     return session.exec(
         select(func.count())
         .select_from(Message)
         .where(
-            Message.patient_id == message.patient_id,
+            Message.patient_id == claimed.patient_id,
             Message.kind != "reply",
             col(Message.status).in_(COUNTED),
             col(Message.claimed_at) >= start,
             col(Message.claimed_at) < end,
-            Message.id != message.id,
+            Message.id != claimed.id,
         )
     ).one()
 
 
-def _zone(session: Session, message: Message) -> ZoneInfo:
-    visit = session.get(Visit, message.visit_id) if message.visit_id else None
-    return clinic_zone(resolve_location(session, visit.location_id if visit else None).time_zone)
+def _settle(
+    session: Session,
+    message_id: int,
+    status: MessageStatus,
+    reason: str,
+    send_at: datetime | None,
+    *,
+    now: datetime,
+) -> None:
+    moved = {"send_at": send_at} if send_at else {}
+    session.execute(
+        update(Message)
+        .where(col(Message.id) == message_id)
+        .values(status=status, reason=reason, updated_at=now, **moved)
+    )
 
 
-def _render(session: Session, message: Message) -> str:
-    visit = session.get(Visit, message.visit_id) if message.visit_id else None
-    location = resolve_location(session, visit.location_id if visit else None)
-    patient = session.get_one(Patient, message.patient_id)
+def _render(claimed: Claimed) -> str:
     values = {
-        "clinic": location.name,
-        "phone": location.phone,
-        "first_name": patient.name.split()[0],
+        "clinic": claimed.clinic or "",
+        "phone": claimed.clinic_phone,
+        "first_name": claimed.patient_name.split()[0],
         "day": "",
         "time": "",
     }
-    if visit is not None:
-        start = visit_start(session, visit.id or 0).astimezone(clinic_zone(location.time_zone))
+    if claimed.visit_start is not None:
+        start = claimed.visit_start.astimezone(clinic_zone(claimed.time_zone))
         values |= {"day": f"{start:%a %d %b}", "time": f"{start:%H:%M}"}
-    text = template_text(session, message.template)
-    return render(message.template, text, values).text
+    text = wording(claimed.template, claimed.own_template)
+    return render(claimed.template, text, values).text
 
 
 def record_accepted(session: Session, *, message_id: int, sid: str, now: datetime) -> None:
     """The provider took the text. A status callback may have overtaken this (it carries our id
     in its URL): then only the SID is filled in and the later status stays."""
-    session.execute(
-        update(Message)
-        .where(col(Message.id) == message_id)
-        .values(provider_sid=sid, sent_at=now, updated_at=now)
-    )
-    session.execute(
-        update(Message)
-        .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
-        .values(status=MessageStatus.SENT)
+    session.connection().execute(
+        RECORD_ACCEPTED, {"message_id": message_id, "sid": sid, "now": now}
     )
 
 
@@ -218,3 +254,59 @@ def opt_out(session: Session, *, phone: str, keyword: str, now: datetime) -> Non
     if session.get(SmsOptOut, phone) is None:
         session.add(SmsOptOut(phone=phone, opted_out_at=now, keyword=keyword))
         session.flush()
+
+
+def _world() -> list[Mapped[Any] | ColumnElement[Any]]:
+    """The message's own fields and what the re-checks and the words need from other tables."""
+    visit_id, patient_id = _outer("visit_id"), _outer("patient_id")
+    location_id = func.coalesce(
+        _lookup(col(Visit.location_id), visit_id), select(func.min(Location.id)).scalar_subquery()
+    )
+    first_part = select(Appointment.starts_at).where(col(Appointment.visit_id) == visit_id)
+    return [
+        *(col(getattr(Message, name)) for name in MESSAGE_FIELDS),
+        _lookup(col(Visit.status), visit_id).label("visit_status"),
+        _lookup(col(Visit.version), visit_id).label("visit_version_now"),
+        first_part.order_by(col(Appointment.position)).limit(1).label("visit_start"),
+        _lookup(col(Patient.name), patient_id).label("patient_name"),
+        _lookup(col(Patient.sms_consent), patient_id).label("sms_consent"),
+        exists().where(col(SmsOptOut.phone) == _outer("to_phone")).label("number_opted_out"),
+        _lookup(col(Location.name), location_id).label("clinic"),
+        _lookup(col(Location.phone), location_id).label("clinic_phone"),
+        _lookup(col(Location.time_zone), location_id).label("time_zone"),
+        own_wording(_outer("template")).label("own_template"),
+        *stored_hours(),
+    ]
+
+
+def _outer(name: str) -> ColumnElement[Any]:
+    """A column of the message being claimed, as a subquery in RETURNING must name it: SQLite's
+    compiler prints RETURNING without table names, subqueries included, where a bare
+    `visit_id` would be appointment's own column."""
+    return literal_column(f"{Message.__tablename__}.{name}")
+
+
+def _lookup(column: Mapped[T], primary_key: ColumnElement[Any]) -> ScalarSelect[T]:
+    """`column` of the row of its table whose id is `primary_key`."""
+    table = column.class_  # type: ignore[attr-defined]
+    return select(column).where(table.id == primary_key).scalar_subquery()
+
+
+# The statements every text runs, built once; they take `message_id` and `now` or `words`/`sid`.
+_THIS_ONE = col(Message.id) == bindparam("message_id")
+_NOW = bindparam("now", type_=UTCDateTime())
+_SENDING = col(Message.status) == MessageStatus.SENDING  # a callback may have moved it on
+CLAIM = (
+    update(Message)
+    .where(_THIS_ONE, col(Message.status) == MessageStatus.QUEUED)
+    .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1)
+    .values(claimed_at=_NOW, updated_at=_NOW)
+    .returning(*_world())
+)
+STORE_WORDS = update(Message).where(_THIS_ONE).values(body=bindparam("words"))
+RECORD_ACCEPTED = (
+    update(Message)
+    .where(_THIS_ONE)
+    .values(provider_sid=bindparam("sid"), sent_at=_NOW, updated_at=_NOW)
+    .values(status=case((_SENDING, MessageStatus.SENT), else_=col(Message.status)))
+)

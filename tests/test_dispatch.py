@@ -3,13 +3,13 @@
 import threading
 from datetime import timedelta
 
-from sqlalchemy import Engine, func
-from sqlmodel import select
+from sqlalchemy import Engine, func, update
+from sqlmodel import col, select
 
 from scheduler import db
 from scheduler.models import Message, MessageStatus
 from tests.factories import CURRENT_TIME, make_clinic, make_patient
-from workers.dispatch import claim_due, return_stale_claims
+from workers.dispatch import claim_due, return_stale_claims, tick
 
 DUE = 1_000
 
@@ -73,3 +73,27 @@ def test_it_returns_claims_whose_task_was_lost(engine: Engine) -> None:
 
     assert (requeued, unknown) == (3, 0)
     assert len(claim_due(engine, now=CURRENT_TIME + timedelta(minutes=6))) == 3
+
+
+def test_it_claims_no_more_than_the_queue_has_room_for(engine: Engine) -> None:
+    fill_outbox(engine, 10)
+    enqueued: list[int] = []
+
+    handed = [tick(engine, now=CURRENT_TIME, enqueue=enqueued.extend, room=r) for r in (4, 0)]
+
+    assert handed == [4, 0]
+    assert len(enqueued) == 4
+
+
+def test_it_leaves_a_text_being_sent_alone_longer_than_a_queued_one(engine: Engine) -> None:
+    fill_outbox(engine, 2)
+    claimed, sending = claim_due(engine, now=CURRENT_TIME)
+    with db.booking_session(engine) as session, db.transaction(session):
+        session.execute(
+            update(Message).where(col(Message.id) == sending).values(status=MessageStatus.SENDING)
+        )
+
+    counts = return_stale_claims(engine, now=CURRENT_TIME + timedelta(minutes=2))
+
+    assert counts == (1, 0)
+    assert claim_due(engine, now=CURRENT_TIME + timedelta(minutes=2)) == [claimed]

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,12 +47,7 @@ class Pipeline:
     worker: "WorkerProcess"
 
     def tick(self, now: datetime) -> int:
-        app = make_app(self.enqueue_to)
-        return tick(
-            self.engine,
-            now=now,
-            enqueue=lambda i: app.send_task("triggerpoint.send_message", args=[i]),
-        )
+        return tick(self.engine, now=now, enqueue=enqueuer(self.enqueue_to))
 
     def bodies(self, count: int, timeout: float = 20.0) -> list[str]:
         """The texts the double received, once there are `count` of them (or the timeout)."""
@@ -67,16 +62,27 @@ class Pipeline:
             return session.exec(query).first()  # type: ignore[return-value]
 
 
+def enqueuer(redis_url: str) -> Callable[[Sequence[int]], None]:
+    """Puts send tasks on the test's Redis, as the dispatcher puts them on the configured one."""
+    app = make_app(redis_url)
+
+    def enqueue(message_ids: Sequence[int]) -> None:
+        for message_id in message_ids:
+            app.send_task("triggerpoint.send_message", args=[message_id])
+
+    return enqueue
+
+
 class WorkerProcess:
     """`triggerpoint worker` as a clinic runs it, with the test's database, broker and double."""
 
-    def __init__(self, environment: dict[str, str], log: Path) -> None:
-        self.environment, self.log = environment, log
+    def __init__(self, environment: dict[str, str], log: Path, concurrency: int = 1) -> None:
+        self.environment, self.log, self.concurrency = environment, log, concurrency
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [str(TRIGGERPOINT), "worker", "--concurrency", "1"],
+            [str(TRIGGERPOINT), "worker", "--concurrency", str(self.concurrency)],
             env=self.environment,
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
@@ -218,17 +224,8 @@ def test_the_dispatcher_process_hands_due_texts_to_the_queue(
             .where(col(Message.visit_id) == visit.id, col(Message.kind) == "confirmation")
             .values(send_at=utc_now())
         )
-    environment = os.environ | {
-        "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "TRIGGERPOINT_BROKER_URL": redis_url,
-    }
     log = tmp_path / "dispatcher.log"
-    dispatcher = subprocess.Popen(
-        [str(TRIGGERPOINT), "dispatcher", "--interval", "0.2"],
-        env=environment,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    dispatcher = start_dispatcher(engine, redis_url, log, interval=0.2)
     try:
         deadline = time.monotonic() + 20
         while confirmation_status(engine) != "queued" and time.monotonic() < deadline:
@@ -238,6 +235,22 @@ def test_the_dispatcher_process_hands_due_texts_to_the_queue(
         dispatcher.wait(10)
 
     assert confirmation_status(engine) == "queued", log.read_text()
+
+
+def start_dispatcher(
+    engine: Engine, redis_url: str, log: Path, *, interval: float
+) -> subprocess.Popen[bytes]:
+    """`triggerpoint dispatcher` on the test's database and Redis, its output in `log`."""
+    environment = os.environ | {
+        "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "TRIGGERPOINT_BROKER_URL": redis_url,
+    }
+    return subprocess.Popen(
+        [str(TRIGGERPOINT), "dispatcher", "--interval", str(interval)],
+        env=environment,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def confirmation_status(engine: Engine) -> str:

@@ -4,13 +4,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import select
 
 from scheduler import db
 from scheduler.booking import reschedule_visit
-from scheduler.models import Message, MessageStatus, SmsOptOut, Visit
+from scheduler.models import Message, MessageStatus, MessageTemplate, Patient, SmsOptOut, Visit
 from scheduler.policy import Policy
+from scheduler.replies import receive_text
 from scheduler.visits import cancel_visit
 from tests.factories import (
     CURRENT_TIME,
@@ -177,3 +178,71 @@ def test_it_opts_out_a_number_twilio_reports_unsubscribed(world: World) -> None:
         assert session.get(SmsOptOut, "+12125550101") is not None
     assert rows(world)["reminder_24h"].status == MessageStatus.SKIPPED
     assert sender.sent == []
+
+
+def test_it_sends_the_clinics_own_wording_from_the_next_text_after_an_edit(world: World) -> None:
+    sender = FakeSender()
+    send_due(world, world.clinic.at(TODAY, 8), sender)
+    with db.session(world.engine) as session, db.transaction(session):
+        own = "{clinic}: {first_name}, see you {day} at {time}."
+        session.add(MessageTemplate(name="reminder_needling", body=own, updated_at=CURRENT_TIME))
+
+    send_due(world, world.clinic.at(TODAY, 10), sender)
+
+    assert sender.sent[-1] == (
+        "+12125550101",
+        "Riverside Physio: Alex, see you Tue 24 Nov at 10:00.",
+    )
+
+
+def test_it_holds_a_text_over_the_daily_limit_until_the_next_opening(world: World) -> None:
+    sender = FakeSender()
+    one_a_day = Policy(daily_message_cap=1)
+    send_due(world, world.clinic.at(TODAY, 8), sender, one_a_day)
+
+    send_due(world, world.clinic.at(TODAY, 10), sender, one_a_day)
+
+    reminder = rows(world)["reminder_24h"]
+    assert len(sender.sent) == 1
+    assert (reminder.status, reminder.send_at) == (
+        MessageStatus.SCHEDULED,
+        world.clinic.at(TUESDAY, 8),
+    )
+
+
+def test_it_skips_texts_whose_deadline_passed_while_they_were_queued(world: World) -> None:
+    claimed = claim_due(world.engine, now=world.clinic.at(TUESDAY, 8))
+    too_late = world.clinic.at(TUESDAY, 10, 1)
+    sender = FakeSender()
+
+    for message_id in claimed:
+        deliver(world.engine, message_id, gateway=sender, clock=lambda: too_late, policy=POLICY)
+
+    assert sender.sent == []
+    assert {m.reason for m in rows(world).values()} == {"too late: past its deadline"}
+
+
+def test_it_skips_a_patient_who_no_longer_consents_to_texts(world: World) -> None:
+    with db.session(world.engine) as session, db.transaction(session):
+        session.execute(update(Patient).values(sms_consent=False))
+    sender = FakeSender()
+
+    send_due(world, world.clinic.at(TODAY, 8), sender)
+
+    assert sender.sent == []
+    assert rows(world)["confirmation"].status == MessageStatus.SKIPPED
+
+
+def test_it_answers_a_text_that_belongs_to_no_visit_in_the_clinics_name(world: World) -> None:
+    with db.booking_session(world.engine) as session, db.transaction(session):
+        receive_text(
+            session, sid="SM" + "1" * 32, from_phone="+12125550101", body="HELP", now=CURRENT_TIME
+        )
+    sender = FakeSender()
+
+    send_due(world, CURRENT_TIME, sender)
+
+    [(to, body)] = sender.sent
+    assert to == "+12125550101"
+    assert body.startswith("Riverside Physio: visit reminders and aftercare texts.")
+    assert "call +12125550100" in body

@@ -19,6 +19,7 @@ from workers.sms import SmsError, SmsGateway, mask_phone
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = 1.0
+# Well under the broker's visibility timeout: a retry held longer would be handed out twice.
 BACKOFF_CAP_SECONDS = 30.0
 
 

@@ -3,10 +3,14 @@
 Claiming is a single conditional update, so two dispatchers never claim the same row. Rows are
 committed as `queued` before their ids are enqueued: if enqueueing fails, the sweeper returns
 them to `scheduled` after a while, and they go out on a later tick.
+
+A tick claims only what the queue has room for, so a claimed row waits seconds in Redis, not
+minutes behind thousands of others: rows that fall due meanwhile stay in the database, where
+a stopped or killed process cannot lose them and a later tick takes the earliest first.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
@@ -16,10 +20,16 @@ from scheduler import db
 from scheduler.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
-STALE_AFTER = timedelta(minutes=5)
+# A queued row waits in a short queue, so one still queued after a minute lost its task (its
+# dispatcher stopped before enqueueing, or the broker lost it).
+QUEUED_STALE_AFTER = timedelta(minutes=1)
+# A row in `sending` may be mid-call to the provider for as long as the client's timeouts allow:
+# only well after that is its worker known to be gone.
+SENDING_STALE_AFTER = timedelta(minutes=5)
+CLAIM_LIMIT = 500
 
 
-def claim_due(engine: Engine, *, now: datetime, limit: int = 500) -> list[int]:
+def claim_due(engine: Engine, *, now: datetime, limit: int = CLAIM_LIMIT) -> list[int]:
     """Ids of up to `limit` due messages, now ours and `queued`, oldest first.
 
     PostgreSQL skips rows another dispatcher holds (FOR UPDATE SKIP LOCKED); SQLite runs the
@@ -42,27 +52,43 @@ def claim_due(engine: Engine, *, now: datetime, limit: int = 500) -> list[int]:
         return list(session.execute(claim).scalars())
 
 
-def tick(engine: Engine, *, now: datetime, enqueue: Callable[[int], object]) -> int:
-    """Claim what is due and enqueue it; returns how many messages were handed over."""
-    ids = claim_due(engine, now=now)
-    for message_id in ids:
-        enqueue(message_id)
+def tick(
+    engine: Engine,
+    *,
+    now: datetime,
+    enqueue: Callable[[Sequence[int]], object],
+    room: int = CLAIM_LIMIT,
+) -> int:
+    """Claim what is due, at most `room` rows, and enqueue them all at once; returns how many
+    messages were handed over."""
+    if room <= 0:
+        return 0
+    ids = claim_due(engine, now=now, limit=min(room, CLAIM_LIMIT))
+    if ids:
+        enqueue(ids)
     return len(ids)
 
 
-def return_stale_claims(engine: Engine, *, now: datetime) -> tuple[int, int]:
+def return_stale_claims(
+    engine: Engine,
+    *,
+    now: datetime,
+    queued_after: timedelta = QUEUED_STALE_AFTER,
+    sending_after: timedelta = SENDING_STALE_AFTER,
+) -> tuple[int, int]:
     """Queued rows whose task never ran go back to `scheduled`; rows stuck in `sending` (a
     worker died mid-send) become `unknown`, to be reconciled rather than resent blindly."""
-    cutoff = now - STALE_AFTER
     with db.booking_session(engine) as session, db.transaction(session):
         requeued = session.execute(
             update(Message)
-            .where(col(Message.status) == MessageStatus.QUEUED, col(Message.claimed_at) < cutoff)
+            .where(col(Message.status) == MessageStatus.QUEUED)
+            .where(col(Message.claimed_at) < now - queued_after)
             .values(status=MessageStatus.SCHEDULED, updated_at=now)
         )
         unknown = session.execute(
             update(Message)
-            .where(col(Message.status) == MessageStatus.SENDING, col(Message.claimed_at) < cutoff)
+            .where(col(Message.status) == MessageStatus.SENDING)
+            .where(col(Message.claimed_at) < now - sending_after)
             .values(status=MessageStatus.UNKNOWN, reason="worker lost mid-send", updated_at=now)
         )
     counts = (requeued.rowcount, unknown.rowcount)  # type: ignore[attr-defined]

@@ -35,6 +35,9 @@ _TRANSPORT_LOG = logging.getLogger(f"{__name__}.transport")
 _TRANSPORT_LOG.setLevel(logging.WARNING)
 
 _RATE_LIMITED = 20429
+# Connections kept open to Twilio: at least a worker's threads, or every send beyond the pool
+# opens (and over https negotiates) a connection of its own. twilio-python sizes it by CPU count.
+_CONNECTIONS = 32
 _PHONE_IN_TEXT = re.compile(r"\+\d{6,15}")
 
 
@@ -124,8 +127,6 @@ class _LocalTwilioHttpClient(TwilioHttpClient):  # type: ignore[misc]
     def __init__(self, base_url: str) -> None:
         super().__init__(logger=_TRANSPORT_LOG)
         self._base = urllib.parse.urlsplit(base_url)
-        # TwilioHttpClient sizes only the https:// pool; a double is usually plain http.
-        self.session.mount("http://", HTTPAdapter(pool_maxsize=32))
         self.session.trust_env = False  # a local double is never behind HTTP(S)_PROXY
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
@@ -144,6 +145,8 @@ def _http_client(settings: Settings) -> Any:
     # Set after construction: the constructor checks `timeout <= 0`, which a tuple fails,
     # while requests takes the (connect, read) pair as it is. Without it, reads wait forever.
     client.timeout = (settings.twilio_connect_timeout_seconds, settings.twilio_read_timeout_seconds)
+    for scheme in ("http://", "https://"):  # a local double is usually plain http
+        client.session.mount(scheme, HTTPAdapter(pool_maxsize=_CONNECTIONS))
     return client
 
 

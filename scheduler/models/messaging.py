@@ -1,6 +1,6 @@
 """Text messages: the outbox of what we mean to send, what patients send us, and opt-outs."""
 
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
@@ -88,5 +88,16 @@ class MessageTemplate(SQLModel, table=True):
     __tablename__ = "message_template"
     name: str = Field(primary_key=True)
     body: str
+    updated_at: datetime = instant()
+    updated_by: str = ""
+
+
+class SendWindow(SQLModel, table=True):
+    """The hours texts may go out, as an admin set them; without a row the settings apply."""
+
+    __tablename__ = "send_window"
+    id: int = Field(default=1, primary_key=True)
+    opens: time
+    closes: time
     updated_at: datetime = instant()
     updated_by: str = ""
