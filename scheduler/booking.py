@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from scheduler import outbox
+from scheduler import audit, outbox
 from scheduler.availability import PartRequest
 from scheduler.errors import Conflict, RuleViolation
 from scheduler.models import Appointment, Visit, VisitStatus
@@ -34,7 +34,10 @@ def book_visit(
     plan_id: int | None = None,
     policy: Policy | None = None,
 ) -> Visit:
-    """Book the parts back to back from `start`; returns the new visit with its appointments."""
+    """Book the parts back to back from `start`; returns the new visit with its appointments.
+
+    `booked_by` (`audit.staff(user)`) is kept on the visit and is the audit entry's actor.
+    """
     if not parts:
         raise RuleViolation("A visit needs at least one service.", field="appointments")
     require_aware(start, field="start")
@@ -77,6 +80,14 @@ def book_visit(
             )
         session.flush()
     outbox.on_booked(session, visit=visit, now=now, policy=policy)
+    audit.record(
+        session,
+        actor=booked_by or "system",
+        action="visit.booked",
+        subject=f"visit:{visit.id}",
+        now=now,
+        detail=f"start={start.isoformat()}",
+    )
     return visit
 
 
@@ -88,6 +99,7 @@ def reschedule_visit(
     start: datetime,
     expected_version: int | None = None,
     policy: Policy | None = None,
+    actor: str = "system",
 ) -> Visit:
     """Move the whole visit to `start`, same practitioners, preferably the same rooms.
 
@@ -148,6 +160,14 @@ def reschedule_visit(
         )
     session.refresh(visit)
     outbox.on_moved(session, visit=visit, now=now, policy=policy)
+    audit.record(
+        session,
+        actor=actor,
+        action="visit.moved",
+        subject=f"visit:{visit.id}",
+        now=now,
+        detail=f"start={start.isoformat()}",
+    )
     return visit
 
 

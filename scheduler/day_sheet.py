@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 from scheduler.models import (
     HOLDS_TIME,
     Appointment,
+    InboundMessage,
     Intake,
     Location,
     Patient,
@@ -23,6 +24,7 @@ from scheduler.wallclock import clinic_zone, day_bounds
 
 @dataclass(frozen=True)
 class ScheduledAppointment:
+    appointment_id: int
     visit_id: int
     starts_at: datetime
     ends_at: datetime
@@ -33,18 +35,32 @@ class ScheduledAppointment:
     status: str
     intake_flags: tuple[str, ...]
     first_needling: bool
+    patient_id: int
+    confirmed: bool
+    attention: str | None  # why a person should look at this visit (high soreness, urgent words)
+    last_soreness: int | None  # the patient's latest 0-10 score by text, from any visit
+    kind: ServiceKind
 
 
 def practitioner_day(
     session: Session, *, practitioner_id: int, day: date, location_id: int | None = None
 ) -> list[ScheduledAppointment]:
-    """The practitioner's appointments on a local day, in order; six queries in all."""
+    """The practitioner's appointments on a local day, in order; seven queries in all."""
     get_practitioner(session, practitioner_id)
     location = session.exec(
         select(Location).where(location_id is None or Location.id == location_id)
     ).first()
     zone = clinic_zone(location.time_zone if location else "UTC")
     start, end = day_bounds(day, zone)
+    return practitioner_appointments(
+        session, practitioner_id=practitioner_id, starts=start, ends=end
+    )
+
+
+def practitioner_appointments(
+    session: Session, *, practitioner_id: int, starts: datetime, ends: datetime
+) -> list[ScheduledAppointment]:
+    """The practitioner's appointments starting in [starts, ends), in order; six queries."""
     rows = session.execute(
         sa.select(Appointment, Patient, Service, Room, Visit)
         .join(Patient, col(Patient.id) == Appointment.patient_id)
@@ -53,18 +69,20 @@ def practitioner_day(
         .join(Visit, col(Visit.id) == Appointment.visit_id)
         .where(
             col(Appointment.practitioner_id) == practitioner_id,
-            col(Appointment.starts_at) >= start,
-            col(Appointment.starts_at) < end,
+            col(Appointment.starts_at) >= starts,
+            col(Appointment.starts_at) < ends,
         )
         .order_by(col(Appointment.starts_at))
     ).all()
     visit_ids = {appointment.visit_id for appointment, *_ in rows}
     patient_ids = {appointment.patient_id for appointment, *_ in rows}
     services_by_visit = _services_by_visit(session, visit_ids)
-    flags = _flags_by_patient(session, patient_ids)
+    flags = intake_flags_by_patient(session, patient_ids)
     first_needling = _first_needling_starts(session, patient_ids)
+    soreness = _latest_soreness(session, patient_ids)
     return [
         ScheduledAppointment(
+            appointment_id=appointment.id or 0,
             visit_id=appointment.visit_id,
             starts_at=appointment.starts_at,
             ends_at=appointment.ends_at,
@@ -76,6 +94,11 @@ def practitioner_day(
             intake_flags=flags.get(patient.id or 0, ()),
             first_needling=service.kind == ServiceKind.DRY_NEEDLING
             and first_needling.get(appointment.patient_id) == appointment.starts_at,
+            patient_id=appointment.patient_id,
+            confirmed=visit.confirmed_at is not None,
+            attention=visit.attention,
+            last_soreness=soreness.get(appointment.patient_id),
+            kind=service.kind,
         )
         for appointment, patient, service, room, visit in rows
     ]
@@ -94,7 +117,7 @@ def _services_by_visit(session: Session, visit_ids: set[int]) -> dict[int, tuple
     return result
 
 
-def _flags_by_patient(session: Session, patient_ids: set[int]) -> dict[int, tuple[str, ...]]:
+def intake_flags_by_patient(session: Session, patient_ids: set[int]) -> dict[int, tuple[str, ...]]:
     intakes = session.exec(select(Intake).where(col(Intake.patient_id).in_(patient_ids)))
     return {intake.patient_id: tuple(intake.flags) for intake in intakes}
 
@@ -112,3 +135,16 @@ def _first_needling_starts(session: Session, patient_ids: set[int]) -> dict[int,
         .group_by(col(Appointment.patient_id))
     )
     return {patient_id: starts_at for patient_id, starts_at in rows}
+
+
+def _latest_soreness(session: Session, patient_ids: set[int]) -> dict[int, int]:
+    """Each patient's most recent soreness score, oldest first so the newest wins."""
+    rows = session.exec(
+        select(InboundMessage.patient_id, InboundMessage.soreness)
+        .where(
+            col(InboundMessage.patient_id).in_(patient_ids),
+            col(InboundMessage.soreness).is_not(None),
+        )
+        .order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+    )
+    return {patient_id: score for patient_id, score in rows if patient_id and score is not None}

@@ -30,3 +30,15 @@ class RuleViolation(DomainError):
 
 def not_found(what: str, key: object, *, field: str | None = None) -> NotFound:
     return NotFound(f"No {what} {key!r}.", field=field, code=f"unknown_{what.replace(' ', '_')}")
+
+
+class NotSignedIn(DomainError):
+    """No valid session or API token came with the request."""
+
+
+class NotAllowed(DomainError):
+    """The signed-in user's role or relationship does not give access to this."""
+
+
+class Throttled(DomainError):
+    """Too many attempts in a short time; try again later."""

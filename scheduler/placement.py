@@ -62,6 +62,8 @@ def place_visit(
         days=[local_date(start, clinic_zone(location.time_zone))],
         excluding_visit=excluding_visit,
         patient_id=patient.id,
+        only_practitioners=_named([part.practitioner_id for part in parts]),
+        only_rooms=_named([part.room_id for part in parts]),
     )
     day = local_date(start, schedule.zone)
     for part in parts:
@@ -89,8 +91,14 @@ def place_visit(
         raise why_not(schedule, parts, epoch(start), policy.handover_gap)
     appointments = slots[0].appointments
     _lock(session, patient, appointments)
-    _check_still_free(session, patient, appointments, excluding_visit)
+    if session.get_bind().dialect.name != "sqlite":  # SQLite read it under BEGIN IMMEDIATE
+        _check_still_free(session, patient, appointments, excluding_visit)
     return Placement(patient=patient, location=location, appointments=appointments)
+
+
+def _named(ids: Sequence[int | None]) -> set[int] | None:
+    """The ids when every part names one, else None: anyone suitable may be chosen."""
+    return {i for i in ids if i is not None} if None not in ids else None
 
 
 def _lock(session: Session, patient: Patient, appointments: Sequence[PlannedAppointment]) -> None:

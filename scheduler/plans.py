@@ -4,12 +4,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from scheduler import audit
 from scheduler.availability import PartRequest
 from scheduler.booking import book_visit
 from scheduler.errors import Conflict, DomainError, RuleViolation
-from scheduler.models import TreatmentPlan
+from scheduler.models import TreatmentPlan, Visit
 from scheduler.policy import Policy, current_policy
 from scheduler.rules import get_patient
 from scheduler.schedule import resolve_location
@@ -88,6 +89,15 @@ def book_series(
             occurrences.append(Occurrence(starts_at=start, problem=problem))
     if all(o.problem is None for o in occurrences):
         series.commit()
+        visits = " ".join(f"visit:{o.visit_id}" for o in occurrences)
+        audit.record(
+            session,
+            actor=booked_by or "system",
+            action="plan.booked",
+            subject=f"plan:{plan.id}",
+            now=now,
+            detail=visits,
+        )
         return plan
     series.rollback()
     raise SeriesConflict(
@@ -110,6 +120,12 @@ def book_series(
             for o in occurrences
         ],
     )
+
+
+def visits_of_plan(session: Session, plan_id: int) -> list[Visit]:
+    """The plan's visits in the order they were booked (their dates' order)."""
+    query = select(Visit).where(Visit.plan_id == plan_id).order_by(col(Visit.id))
+    return list(session.exec(query))
 
 
 def _with_alternatives(

@@ -7,7 +7,7 @@ is arithmetic in `availability`.
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import lru_cache
@@ -91,27 +91,35 @@ def load_schedule(
     days: Sequence[date],
     excluding_visit: int | None = None,
     patient_id: int | None = None,
+    only_practitioners: Collection[int] | None = None,
+    only_rooms: Collection[int] | None = None,
 ) -> Schedule:
     """Everything needed to place `service_codes` on the given local days at `location`, and
     for `patient_id` (one more query) where the patient is already booked.
 
     Bookings of `excluding_visit` are left out, so a visit can be moved onto its own old time.
+    `only_practitioners` and `only_rooms` leave out everyone and everything else: for a visit
+    whose parts name them all, the rest cannot change the answer, only slow it down.
     """
     zone = clinic_zone(location.time_zone)
     services = load_services(session, service_codes)
     day_starts = [epoch(day_bounds(day, zone)[0]) for day in days]
     day_starts.append(epoch(day_bounds(days[-1], zone)[1]))
     opening = _opening(session, location, days, zone)
-    hours = session.execute(
-        sa.select(
-            col(WorkingHours.practitioner_id),
-            col(WorkingHours.weekday),
-            col(WorkingHours.starts),
-            col(WorkingHours.ends),
-            col(WorkingHours.break_starts),
-            col(WorkingHours.break_ends),
-        ).where(col(WorkingHours.location_id) == location.id)
-    ).all()
+    hours_query = sa.select(
+        col(WorkingHours.practitioner_id),
+        col(WorkingHours.weekday),
+        col(WorkingHours.starts),
+        col(WorkingHours.ends),
+        col(WorkingHours.break_starts),
+        col(WorkingHours.break_ends),
+    ).where(col(WorkingHours.location_id) == location.id)
+    rooms_query = select(Room).where(Room.location_id == location.id)
+    if only_practitioners is not None:
+        hours_query = hours_query.where(col(WorkingHours.practitioner_id).in_(only_practitioners))
+    if only_rooms is not None:
+        rooms_query = rooms_query.where(col(Room.id).in_(only_rooms))
+    hours = session.execute(hours_query).all()
     staff = {row[0] for row in hours}
     practitioners = {
         p.id or 0: p
@@ -119,11 +127,9 @@ def load_schedule(
             select(Practitioner).where(col(Practitioner.active), col(Practitioner.id).in_(staff))
         )
     }
-    rooms = {
-        r.id or 0: r for r in session.exec(select(Room).where(Room.location_id == location.id))
-    }
+    rooms = {r.id or 0: r for r in session.exec(rooms_query)}
     window = (day_starts[0], day_starts[-1])
-    slack = 60 * max(s.cleanup_minutes for s in services.values())
+    slack = 60 * max((s.cleanup_minutes for s in services.values()), default=0)
     busy = _integers(
         session,
         busy_intervals_query(

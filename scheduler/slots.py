@@ -9,9 +9,10 @@ from sqlmodel import Session
 from scheduler.availability import PartRequest, Slot, find_slots, grid_starts
 from scheduler.errors import RuleViolation
 from scheduler.intervals import epoch
+from scheduler.part_fit import may_deliver
 from scheduler.policy import Policy, current_policy
 from scheduler.rules import check_may_deliver, get_practitioner
-from scheduler.schedule import load_schedule, resolve_location
+from scheduler.schedule import load_schedule, load_services, resolve_location
 
 MAX_DAYS = 62
 
@@ -25,13 +26,15 @@ def find_open_slots(
     days: int,
     location_id: int | None = None,
     patient_id: int | None = None,
+    excluding_visit: int | None = None,
     policy: Policy | None = None,
 ) -> list[Slot]:
     """Starts on the grid at which the whole visit can be booked, with who and where.
 
     Eight queries whatever the range or the number of practitioners; the rest is arithmetic.
     Starts before the minimum notice or beyond the horizon are left out, and so are times the
-    patient (when given) is already booked.
+    patient (when given) is already booked. The bookings of `excluding_visit` count as free,
+    so a visit being moved may move onto (part of) its own time.
     """
     if not parts:
         raise RuleViolation("A visit needs at least one service.", field="services")
@@ -48,6 +51,7 @@ def find_open_slots(
         service_codes=[part.service for part in parts],
         days=window,
         patient_id=patient_id,
+        excluding_visit=excluding_visit,
     )
     for part in parts:
         if part.practitioner_id is not None:
@@ -60,3 +64,21 @@ def find_open_slots(
         latest=epoch(now + policy.horizon),
     )
     return find_slots(schedule, parts, starts, policy.handover_gap)
+
+
+def parts_for(
+    session: Session, codes: Sequence[str], practitioner_id: int | None = None
+) -> list[PartRequest]:
+    """A visit of these services; with a practitioner, the parts they can give are theirs and
+    the rest go to whoever is free."""
+    if practitioner_id is None:
+        return [PartRequest(service=code) for code in codes]
+    practitioner = get_practitioner(session, practitioner_id)
+    services = load_services(session, codes)
+    return [
+        PartRequest(
+            service=code,
+            practitioner_id=practitioner_id if may_deliver(practitioner, services[code]) else None,
+        )
+        for code in codes
+    ]

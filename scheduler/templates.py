@@ -6,11 +6,14 @@ anything from the intake. Only the placeholders below exist, so a template canno
 
 import string
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, ScalarSelect
+from sqlmodel import Session, col, select
 
+from scheduler import audit
 from scheduler.errors import RuleViolation
-from scheduler.models import MessageTemplate
+from scheduler.models import Location, MessageTemplate
 from scheduler.sms_text import Measure, measure
 
 PLACEHOLDERS = ("clinic", "phone", "first_name", "day", "time")
@@ -93,10 +96,15 @@ class Rendered:
         return self.measure.segments <= self.budget
 
 
-def template_text(session: Session, name: str) -> str:
+def own_wording(name: ColumnElement[str]) -> ScalarSelect[str]:
+    """The clinic's own wording of the template called `name`, as a subquery: NULL when it has
+    none. Read with each text rather than cached, so an edit applies to the next text sent."""
+    return select(MessageTemplate.body).where(MessageTemplate.name == name).scalar_subquery()
+
+
+def wording(name: str, own: str | None) -> str:
     """The clinic's own wording when it has one, else the built-in text."""
-    own = session.exec(select(MessageTemplate).where(MessageTemplate.name == name)).first()
-    return own.body if own else BUILT_IN[name][0]
+    return own if own is not None else BUILT_IN[name][0]
 
 
 def render(name: str, text: str, values: dict[str, str]) -> Rendered:
@@ -113,7 +121,21 @@ def check_placeholders(name: str, text: str) -> None:
         raise RuleViolation(
             f"There is no template {name!r}.", field="name", code="unknown_template"
         )
-    used = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    try:
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text)]
+    except ValueError as error:  # a lone { or }
+        raise RuleViolation(
+            f"The text does not read as a template ({error}); write {{{{ and }}}} for braces.",
+            field="body",
+            code="malformed_template",
+        ) from error
+    used = {field for field, _, _ in fields if field is not None}
+    if any(spec or conversion for field, spec, conversion in fields if field is not None):
+        raise RuleViolation(
+            "Placeholders take no format: write {time}, not {time:...} or {time!r}.",
+            field="body",
+            code="formatted_placeholder",
+        )
     unknown = sorted(used - set(PLACEHOLDERS))
     if unknown:
         raise RuleViolation(
@@ -121,3 +143,65 @@ def check_placeholders(name: str, text: str) -> None:
             field="body",
             code="unknown_placeholder",
         )
+
+
+# The longest values a text is likely to carry, besides the clinic's own name and number.
+LONGEST_VALUES = {"first_name": "Maximiliana", "day": "Wed 30 Sep", "time": "12:45"}
+
+
+@dataclass(frozen=True)
+class TemplateState:
+    name: str
+    text: str
+    custom: bool  # the clinic's own wording rather than the built-in text
+    preview: Rendered
+
+
+def template_states(session: Session) -> list[TemplateState]:
+    """Every template with the text in use, rendered with the clinic's details."""
+    own = {t.name: t.body for t in session.exec(select(MessageTemplate))}
+    values = _preview_values(session)
+    return [
+        TemplateState(
+            name, own.get(name, text), name in own, render(name, own.get(name, text), values)
+        )
+        for name, (text, _) in BUILT_IN.items()
+    ]
+
+
+def preview_template(session: Session, *, name: str, text: str) -> Rendered:
+    """The text as a patient would get it, with the clinic's details and long names filled in;
+    what `save_template` measures against the budget."""
+    return render(name, text, _preview_values(session))
+
+
+def save_template(
+    session: Session, *, name: str, text: str, actor: str, now: datetime
+) -> TemplateState:
+    """Replace a template's wording. Refused when it uses an unknown placeholder or, with the
+    clinic's details and long names filled in, takes more segments than its budget."""
+    rendered = preview_template(session, name=name, text=text)
+    if not rendered.within_budget:
+        raise RuleViolation(
+            f"The text takes {rendered.measure.segments} segments ({rendered.measure.encoding}, "
+            f"{rendered.measure.units} units) with long names filled in; {name} may take "
+            f"{rendered.budget}.",
+            field="body",
+            code="over_budget",
+        )
+    row = session.get(MessageTemplate, name) or MessageTemplate(
+        name=name, body=text, updated_at=now
+    )
+    row.body, row.updated_at, row.updated_by = text, now, actor
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="template.changed", subject=f"template:{name}", now=now
+    )
+    return TemplateState(name, text, True, rendered)
+
+
+def _preview_values(session: Session) -> dict[str, str]:
+    location = session.exec(select(Location).order_by(col(Location.id))).first()
+    clinic = {"clinic": location.name, "phone": location.phone} if location else {}
+    return {"clinic": "Clinic", "phone": "+1 212 555 0100"} | clinic | LONGEST_VALUES

@@ -5,12 +5,13 @@ pressing buttons at once cannot both win (cancel and check in, say).
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from scheduler import outbox
+from scheduler import audit, outbox
 from scheduler.db import require_booking_session
 from scheduler.errors import NotFound, RuleViolation
 from scheduler.models import Appointment, Service, Visit, VisitStatus
@@ -22,6 +23,40 @@ CANCELLABLE = (VisitStatus.BOOKED,)
 CHECKABLE_IN = (VisitStatus.BOOKED,)
 COMPLETABLE = (VisitStatus.BOOKED, VisitStatus.CHECKED_IN)
 MISSABLE = (VisitStatus.BOOKED,)
+
+
+@dataclass(frozen=True)
+class VisitView:
+    """A visit with its appointments in order, each with its service's code."""
+
+    visit: Visit
+    appointments: list[tuple[Appointment, str]]
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.appointments[0][0].starts_at
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.appointments[-1][0].ends_at
+
+
+def view_visit(session: Session, visit_id: int) -> VisitView:
+    return visit_views(session, [get_visit(session, visit_id)])[0]
+
+
+def visit_views(session: Session, visits: Sequence[Visit]) -> list[VisitView]:
+    """The visits with their appointments, in one query whatever their number."""
+    rows = session.exec(
+        select(Appointment, Service.code)
+        .join(Service, col(Service.id) == Appointment.service_id)
+        .where(col(Appointment.visit_id).in_([visit.id for visit in visits]))
+        .order_by(col(Appointment.visit_id), col(Appointment.position))
+    )
+    parts: dict[int, list[tuple[Appointment, str]]] = {}
+    for appointment, code in rows:
+        parts.setdefault(appointment.visit_id, []).append((appointment, code))
+    return [VisitView(visit, parts.get(visit.id or 0, [])) for visit in visits]
 
 
 def get_visit(session: Session, visit_id: int) -> Visit:
@@ -80,11 +115,12 @@ def cancel_visit(
     )
     outbox.on_cancelled(session, visit=visit, now=now, policy=policy)
     _flag_unassessed_needling(session, visit)
+    _audit(session, visit, cancelled_by, now, detail=f"late={late}, reason={reason}")
     return visit
 
 
-def check_in(*, session: Session, now: datetime, visit_id: int) -> Visit:
-    return _change_status(
+def check_in(*, session: Session, now: datetime, visit_id: int, actor: str = "system") -> Visit:
+    visit = _change_status(
         session,
         visit_id=visit_id,
         allowed=CHECKABLE_IN,
@@ -92,10 +128,17 @@ def check_in(*, session: Session, now: datetime, visit_id: int) -> Visit:
         verb="checked in",
         checked_in_at=now,
     )
+    _audit(session, visit, actor, now)
+    return visit
 
 
 def complete(
-    *, session: Session, now: datetime, visit_id: int, policy: Policy | None = None
+    *,
+    session: Session,
+    now: datetime,
+    visit_id: int,
+    policy: Policy | None = None,
+    actor: str = "system",
 ) -> Visit:
     """Completed, with the aftercare texts that follow."""
     visit = _change_status(
@@ -107,10 +150,11 @@ def complete(
         completed_at=now,
     )
     outbox.on_completed(session, visit=visit, now=now, policy=policy or current_policy())
+    _audit(session, visit, actor, now)
     return visit
 
 
-def mark_no_show(*, session: Session, now: datetime, visit_id: int) -> Visit:
+def mark_no_show(*, session: Session, now: datetime, visit_id: int, actor: str = "system") -> Visit:
     if visit_start(session, visit_id) > now:
         raise RuleViolation(
             "A visit that has not started yet cannot be a no-show.",
@@ -122,6 +166,7 @@ def mark_no_show(*, session: Session, now: datetime, visit_id: int) -> Visit:
     )
     outbox.on_ended_without_care(session, visit=visit, now=now)
     _flag_unassessed_needling(session, visit)
+    _audit(session, visit, actor, now)
     return visit
 
 
@@ -135,6 +180,18 @@ def _flag_unassessed_needling(session: Session, visit: Visit) -> None:
             .where(col(Visit.id) == orphan.visit_id)
             .values(attention="no assessment before this first dry needling")
         )
+
+
+def _audit(session: Session, visit: Visit, actor: str, now: datetime, detail: str = "") -> None:
+    """visit.cancelled, visit.checked_in, visit.completed or visit.no_show, by `actor`."""
+    audit.record(
+        session,
+        actor=actor,
+        action=f"visit.{visit.status.value}",
+        subject=f"visit:{visit.id}",
+        now=now,
+        detail=detail,
+    )
 
 
 def _change_status(

@@ -5,7 +5,7 @@ from sqlmodel import Session
 
 from scheduler.errors import RuleViolation
 from scheduler.models import Intake
-from scheduler.patients import normalise_mobile, record_intake
+from scheduler.patients import find_patients, normalise_mobile, record_intake
 from tests.factories import CURRENT_TIME, make_patient
 
 
@@ -58,3 +58,10 @@ def test_it_keeps_the_first_consent_time(session: Session) -> None:
     assert intake.consent_signed_at == CURRENT_TIME
     assert intake.updated_at == later
     assert intake.flags == ["anticoagulants"]
+
+
+def test_it_finds_patients_by_the_digits_of_their_number(session: Session) -> None:
+    make_patient(session, name="Alex Moreno", phone="+12125550101")
+    make_patient(session, name="Bea Lindqvist", phone="+12125550102")
+
+    assert [p.name for p in find_patients(session, text="555-0102")] == ["Bea Lindqvist"]

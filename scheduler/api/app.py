@@ -1,12 +1,68 @@
 """The web application: JSON API, webhooks and pages, all thin over the core."""
 
-from fastapi import FastAPI
+from pathlib import Path
 
-from scheduler.api import health, twilio_webhooks
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from scheduler.api import (
+    clinic,
+    health,
+    metrics,
+    oversight,
+    practitioners,
+    twilio_webhooks,
+)
+from scheduler.api import patients as patients_api
+from scheduler.api import visits as visits_api
+from scheduler.api.errors import install_error_handlers
+from scheduler.web import (
+    admin_clinic,
+    admin_hours,
+    admin_messages,
+    admin_practitioners,
+    admin_users,
+    board,
+    booking,
+    calendar_feed,
+    inbox,
+    my_day,
+    sign_in,
+)
+from scheduler.web import patients as patient_pages
+from scheduler.web import visits as visit_pages
+
+STATIC = Path(__file__).parent.parent / "web" / "static"
+# Every route lives on one of these routers; a test walks them to check each route's policy.
+ROUTERS = (
+    health.router,
+    metrics.router,
+    twilio_webhooks.router,
+    sign_in.router,
+    clinic.router,
+    practitioners.router,
+    patients_api.router,
+    visits_api.router,
+    oversight.router,
+    board.router,
+    booking.router,
+    patient_pages.router,
+    visit_pages.router,
+    my_day.router,
+    calendar_feed.router,
+    inbox.router,
+    admin_practitioners.router,
+    admin_hours.router,
+    admin_clinic.router,
+    admin_messages.router,
+    admin_users.router,
+)
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Triggerpoint", docs_url="/docs")
-    app.include_router(health.router)
-    app.include_router(twilio_webhooks.router)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

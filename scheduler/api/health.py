@@ -1,11 +1,31 @@
-"""Liveness for process managers and load balancers."""
+"""Liveness and readiness for process managers and load balancers."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(tags=["operations"])
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from scheduler.api.auth import PUBLIC
+from scheduler.api.deps import SettingsDep, engine
+from scheduler.broker import broker_answers
+from scheduler.db import database_answers
+
+router = APIRouter(tags=["operations"], dependencies=[PUBLIC])
 
 
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """200 as soon as the process serves requests."""
     return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(settings: SettingsDep, database: Annotated[Engine, Depends(engine)]) -> JSONResponse:
+    """200 when the database and the broker both answer; 503 naming what does not."""
+    checks = {"database": database_answers(database), "broker": broker_answers(settings)}
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )

@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from twilio.request_validator import RequestValidator
 
+from scheduler.api.auth import PUBLIC
 from scheduler.api.deps import NowDep, SettingsDep, WriteSessionDep
 from scheduler.delivery_status import apply_status
 from scheduler.replies import receive_text
 
-router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"], dependencies=[PUBLIC])
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 

@@ -1,5 +1,14 @@
 """Tables of the clinic: import from here."""
 
+from scheduler.models.account import (
+    ApiToken,
+    AuditEntry,
+    CalendarFeed,
+    LoginAttempt,
+    LoginSession,
+    Role,
+    User,
+)
 from scheduler.models.clinic import (
     Location,
     OpeningHours,
@@ -18,6 +27,7 @@ from scheduler.models.messaging import (
     Message,
     MessageStatus,
     MessageTemplate,
+    SendWindow,
     SmsOptOut,
 )
 from scheduler.models.patient import Contraindication, Intake, Patient
@@ -26,11 +36,16 @@ from scheduler.models.visit import HOLDS_TIME, Appointment, TreatmentPlan, Visit
 __all__ = [
     "HOLDS_TIME",
     "PENDING",
+    "ApiToken",
     "Appointment",
+    "AuditEntry",
+    "CalendarFeed",
     "Contraindication",
     "InboundMessage",
     "Intake",
     "Location",
+    "LoginAttempt",
+    "LoginSession",
     "Message",
     "MessageStatus",
     "MessageTemplate",
@@ -38,13 +53,16 @@ __all__ = [
     "Patient",
     "Practitioner",
     "Profession",
+    "Role",
     "Room",
     "RoomKind",
+    "SendWindow",
     "Service",
     "ServiceKind",
     "SmsOptOut",
     "TimeOff",
     "TreatmentPlan",
+    "User",
     "Visit",
     "VisitStatus",
     "WorkingHours",

@@ -1,0 +1,1 @@
+"""Server-rendered pages for the front desk, practitioners and admins."""

@@ -1,0 +1,176 @@
+"""A real browser against the app served on a real port over the demo clinic.
+
+The front desk finds a time for dry-needling-30 + massage-60, books it for a patient and sees it
+on the board; the practitioner then sees it on their day with the patient's intake flag. The
+board and the day sheet are saved as screenshots under docs/screenshots/.
+"""
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from scheduler import db
+from scheduler.availability import PartRequest
+from scheduler.booking import book_visit
+from scheduler.clock import utc_now
+from scheduler.demo import DEMO_PASSWORD, seed_demo
+from scheduler.models import InboundMessage, Patient, Practitioner
+from scheduler.patients import record_intake, register_patient
+from scheduler.slots import find_open_slots
+from scheduler.visits import complete
+from tests.conftest import missing_service
+from tests.factories import CURRENT_TIME, NEW_YORK, next_weekday
+from tests.twilio_fixtures import served
+from tests.web_fixtures import serve_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
+TUESDAY = next_weekday(1)
+VIEWPORT = {"width": 1440, "height": 900}
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def demo_clinic(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """The demo clinic at CURRENT_TIME, with its staff accounts (frontdesk, dana, ...) and Maya
+    Patel: intake with a flag, consent, her assessment with Dana last week and how sore she was
+    the day after."""
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    with db.booking_session(engine) as session, db.transaction(session):
+        seed_demo(session, now=CURRENT_TIME, time_zone="America/New_York", region="US")
+        dana = session.exec(select(Practitioner).where(Practitioner.name == "Dana Whitfield")).one()
+        assessed_maya(session, dana)
+    yield engine
+    engine.dispose()
+
+
+def assessed_maya(session: Session, dana: Practitioner) -> Patient:
+    maya = register_patient(
+        session=session,
+        now=CURRENT_TIME - timedelta(days=14),
+        name="Maya Patel",
+        phone="+12125550188",
+        date_of_birth=CURRENT_TIME.date().replace(year=1979),
+        region="US",
+    )
+    record_intake(
+        session=session,
+        now=CURRENT_TIME - timedelta(days=14),
+        patient_id=maya.id or 0,
+        conditions=["neck pain"],
+        medications=["warfarin"],
+        flags=["anticoagulants"],
+        consent=True,
+    )
+    as_of = CURRENT_TIME - timedelta(days=10)
+    slot = find_open_slots(
+        session=session,
+        now=as_of,
+        parts=[PartRequest(service="assessment-60", practitioner_id=dana.id)],
+        first_day=(CURRENT_TIME - timedelta(days=7)).astimezone(NEW_YORK).date(),
+        days=3,
+        patient_id=maya.id,
+    )[0]
+    visit = book_visit(
+        session=session,
+        now=as_of,
+        patient_id=maya.id or 0,
+        start=slot.starts_at,
+        parts=[PartRequest(service="assessment-60", practitioner_id=dana.id)],
+    )
+    complete(session=session, now=slot.starts_at + timedelta(hours=1), visit_id=visit.id or 0)
+    session.add(  # her answer to the soreness check-in the morning after
+        InboundMessage(
+            provider_sid="SM-maya-soreness",
+            from_phone=maya.phone,
+            body="3",
+            received_at=slot.starts_at + timedelta(days=1),
+            patient_id=maya.id,
+            visit_id=visit.id,
+            meaning="soreness",
+            soreness=3,
+        )
+    )
+    return maya
+
+
+@pytest.fixture
+def site(demo_clinic: Engine) -> Iterator[str]:
+    app, server = serve_app(demo_clinic)
+    app.dependency_overrides[utc_now] = lambda: CURRENT_TIME
+    with served(server) as url:
+        yield url
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        missing_service(f"no Chromium at {CHROMIUM}; install it with: apt-get install chromium")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def sign_in(page: object, site: str, name: str) -> None:
+    page.goto(f"{site}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=name]", name)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", DEMO_PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+
+
+def screenshot(page: object, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.fonts.ready.then(() => window.scrollTo(0, 0))")  # type: ignore[attr-defined]
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_the_front_desk_books_a_combined_visit_and_the_practitioner_sees_it(
+    site: str, browser: object
+) -> None:
+    expect = sync_api.expect
+    desk = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    sign_in(desk, site, "frontdesk")
+    expect(desk.locator("h1")).to_have_text("Monday 23 November 2026")
+
+    desk.click("nav >> text=Patients")
+    desk.fill("input[name=q]", "maya")
+    desk.locator(".result", has_text="Maya Patel").get_by_role("link", name="Book").click()
+    desk.select_option('select[name=service][data-part="0"]', "dry-needling-30")
+    desk.select_option('select[name=practitioner][data-part="0"]', label="Dana Whitfield")
+    desk.select_option('select[name=service][data-part="1"]', "massage-60")
+    desk.fill("input[name=day]", TUESDAY.isoformat())
+    desk.select_option("select[name=days]", "1")
+    desk.click("text=Find times")
+    expect(desk.locator("#slots")).to_contain_text("Click a time to book it for Maya Patel")
+    first_time = desk.locator("button.slot").first
+    booked_at = first_time.inner_text().split()[0]
+    first_time.click()
+
+    expect(desk.locator("h1")).to_have_text("Tuesday 24 November 2026")
+    booked = desk.locator(".appt.highlight")
+    expect(booked).to_have_count(2)
+    expect(booked.first).to_contain_text(f"{booked_at} Maya Patel")
+    expect(booked.first).to_contain_text("Dry needling, 30 min")
+    expect(booked.last).to_contain_text("Massage, 60 min")
+    expect(desk.locator("svg.connectors path").first).to_be_attached()
+    screenshot(desk, "board.png")
+
+    practitioner = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    sign_in(practitioner, site, "dana")
+    expect(practitioner.locator("h1")).to_have_text("Monday 23 November 2026")
+    practitioner.click("[aria-label='Next day']")
+    row = practitioner.locator("tr", has_text="Maya Patel").first
+    expect(row).to_contain_text(booked_at)
+    expect(row).to_contain_text("anticoagulants")
+    expect(row).to_contain_text("First needling")
+    expect(row).to_contain_text("3/10")
+    screenshot(practitioner, "my-day.png")

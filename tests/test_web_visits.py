@@ -1,0 +1,127 @@
+import re
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from scheduler import db
+from scheduler.models import Message, MessageStatus, Visit, VisitStatus
+from tests.factories import assessed_patient, book, next_weekday
+from tests.web_fixtures import Web
+from tests.web_pages import audit_actions, clinic_data, submit
+
+TUESDAY = next_weekday(1)
+WEDNESDAY = next_weekday(2)
+
+
+def booked_visit(web: Web) -> Visit:
+    with clinic_data(web) as session:
+        alex = assessed_patient(session, web.clinic)
+        return book(session, alex, web.clinic.at(TUESDAY, 10), "dry-needling-30", "massage-60")
+
+
+def visit_now(web: Web, visit: Visit) -> Visit:
+    with db.session(web.engine) as session:
+        return session.get_one(Visit, visit.id)
+
+
+def test_it_shows_the_visits_parts_and_each_texts_delivery_status(pages: Web) -> None:
+    visit = booked_visit(pages)
+    with clinic_data(pages) as session:
+        session.execute(
+            update(Message)
+            .where(col(Message.visit_id) == visit.id, col(Message.kind) == "confirmation")
+            .values(status=MessageStatus.DELIVERED, body="Riverside Physio: booked for Tue")
+        )
+
+    with pages.browser("frank") as client:
+        page = client.get(f"/visits/{visit.id}").text
+
+    assert "Combined visit, 2 parts" in page
+    assert "Dry needling, 30 min" in page and "Massage, 60 min" in page
+    assert 'status-delivered">delivered' in page
+    assert "Riverside Physio: booked for Tue" in page
+    assert page.count('status-scheduled">scheduled') == 2  # the two reminders
+
+
+def test_it_cancels_with_a_reason_and_records_who(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        response = submit(pages, client, f"/visits/{visit.id}/cancel", reason="patient is ill")
+
+    assert response.status_code == 303
+    cancelled = visit_now(pages, visit)
+    assert cancelled.status == VisitStatus.CANCELLED
+    assert cancelled.cancel_reason == "patient is ill"
+    assert cancelled.cancelled_by.endswith(" frank")  # type: ignore[union-attr]
+    assert ("visit.cancelled", f"visit:{visit.id}") in audit_actions(pages)
+
+
+def test_it_moves_a_visit_to_an_offered_time_with_the_same_practitioners(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        page = client.get(f"/visits/{visit.id}/reschedule?day={WEDNESDAY}&days=1").text
+        start = re.findall(r'name="start" value="([^"]+)"', page)[0]
+        moved = submit(pages, client, f"/visits/{visit.id}/reschedule", start=start, version=1)
+
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"/board?day={WEDNESDAY}&visit={visit.id}"
+    assert visit_now(pages, visit).version == 2
+    assert ("visit.moved", f"visit:{visit.id}") in audit_actions(pages)
+
+
+def test_it_refuses_to_move_a_visit_someone_else_changed_meanwhile(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        page = client.get(f"/visits/{visit.id}/reschedule?day={WEDNESDAY}&days=1").text
+        start = re.findall(r'name="start" value="([^"]+)"', page)[0]
+        submit(pages, client, f"/visits/{visit.id}/reschedule", start=start, version=1)
+        stale = submit(pages, client, f"/visits/{visit.id}/reschedule", start=start, version=1)
+
+    assert stale.status_code == 409
+    assert "changed by someone else" in stale.text
+
+
+def test_it_checks_in_and_completes_and_audits_both(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        submit(pages, client, f"/visits/{visit.id}/progress/check-in")
+        submit(pages, client, f"/visits/{visit.id}/progress/complete")
+
+    assert visit_now(pages, visit).status == VisitStatus.COMPLETED
+    actions = audit_actions(pages)
+    assert ("visit.checked_in", f"visit:{visit.id}") in actions
+    assert ("visit.completed", f"visit:{visit.id}") in actions
+
+
+def test_it_says_why_a_change_is_refused_and_keeps_the_visit(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        refused = submit(pages, client, f"/visits/{visit.id}/progress/no-show")
+
+    assert refused.status_code == 422
+    assert "has not started yet" in refused.text
+    assert visit_now(pages, visit).status == VisitStatus.BOOKED
+    assert ("visit.no_show", f"visit:{visit.id}") not in audit_actions(pages)
+
+
+def test_it_refuses_a_cancellation_without_the_csrf_token(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        refused = client.post(f"/visits/{visit.id}/cancel", data={"reason": "x"})
+
+    assert refused.status_code == 403
+    assert visit_now(pages, visit).status == VisitStatus.BOOKED
+
+
+def test_visits_are_not_for_practitioners(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("dana") as client:
+        assert client.get(f"/visits/{visit.id}").status_code == 403
+        assert submit(pages, client, f"/visits/{visit.id}/cancel").status_code == 403
