@@ -1,6 +1,5 @@
 """The `triggerpoint` command line."""
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -13,29 +12,29 @@ import uvicorn
 from sqlmodel import Session, col, select
 
 from scheduler import db, migrate
+from scheduler.accounts import add_user
 from scheduler.availability import PartRequest, Slot
 from scheduler.clock import utc_now
 from scheduler.day_sheet import practitioner_day
-from scheduler.demo import seed_demo
+from scheduler.demo import ensure_demo_clinic
 from scheduler.errors import DomainError
-from scheduler.models import Location, Practitioner, Room
-from scheduler.part_fit import may_deliver
-from scheduler.rules import get_practitioner
-from scheduler.schedule import load_services
+from scheduler.logs import configure_logging
+from scheduler.models import Location, Practitioner, Role, Room
 from scheduler.settings import get_settings
-from scheduler.slots import find_open_slots
+from scheduler.slots import find_open_slots, parts_for
 from scheduler.wallclock import clinic_zone
 
 app = typer.Typer(help="Triggerpoint: scheduling and aftercare for dry needling clinics.")
 db_app = typer.Typer(help="The database.")
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(help="Staff accounts.")
+app.add_typer(user_app, name="user")
 DEMO_SLOTS = 8
 
 
 @app.callback()
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(get_settings())
 
 
 @db_app.command("upgrade")
@@ -44,20 +43,43 @@ def db_upgrade() -> None:
     migrate.upgrade(get_settings().database_url)
 
 
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="admin, front_desk or practitioner")],
+    practitioner: Annotated[
+        int | None, typer.Option(help="The practitioner record a practitioner's account is")
+    ] = None,
+) -> None:
+    """Create a staff account; prints its password and an API token, shown only this once."""
+    with db.booking_session(db.make_engine()) as session, db.transaction(session):
+        try:
+            created = add_user(
+                session, name=name, role=role, now=utc_now(), practitioner_id=practitioner
+            )
+        except DomainError as error:
+            raise typer.BadParameter(error.message, param_hint=error.field) from error
+    typer.echo(f"user: {name} ({role.value})")
+    typer.echo(f"password: {created.password}")
+    typer.echo(f"api token: {created.api_token}")
+
+
 @app.command()
 def seed(demo: Annotated[bool, typer.Option("--demo", help="The demo clinic")] = False) -> None:
     """Fill an empty database with the demo clinic."""
     if not demo:
         raise typer.BadParameter("only --demo is available", param_hint="--demo")
     typer.echo(
-        "Seeded the demo clinic." if _seed_demo() else "The database already holds a clinic."
+        "Seeded the demo clinic."
+        if ensure_demo_clinic(get_settings(), now=utc_now())
+        else "The database already holds a clinic."
     )
 
 
-@app.command("demo")
-def run_demo() -> None:
-    """Set up the demo clinic (once) and show it: the next clinic day and open times after it."""
-    _seed_demo()
+@app.command()
+def overview() -> None:
+    """The clinic at a glance: everyone's next clinic day and the first open times after it."""
+    ensure_demo_clinic(get_settings(), now=utc_now())
     with db.session(db.make_engine()) as session:
         zone = _zone(session)
         day = utc_now().astimezone(zone).date()
@@ -76,22 +98,6 @@ def run_demo() -> None:
         _print_slots(session, slots[:DEMO_SLOTS], zone)
 
 
-def _seed_demo() -> bool:
-    """Migrate, then seed the demo clinic unless the database already holds one."""
-    settings = get_settings()
-    migrate.upgrade(settings.database_url)
-    with db.booking_session(db.make_engine()) as session, db.transaction(session):
-        if session.exec(select(Location)).first() is not None:
-            return False
-        seed_demo(
-            session,
-            now=utc_now(),
-            time_zone=settings.clinic_time_zone,
-            region=settings.phone_region,
-        )
-    return True
-
-
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -99,7 +105,14 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Web worker processes")] = 1,
 ) -> None:
     """Serve the web app, the JSON API and Twilio's webhooks."""
-    uvicorn.run("scheduler.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "scheduler.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,  # keep our own log set-up (and its JSON lines)
+    )
 
 
 @app.command()
@@ -113,7 +126,7 @@ def availability(
     codes = [code.strip() for code in services.split(",")]
     with _clinic_session() as session:
         try:
-            parts = _parts(session, codes, practitioner)
+            parts = parts_for(session, codes, practitioner)
             slots = find_open_slots(
                 session=session, now=utc_now(), parts=parts, first_day=_day(from_), days=days
             )
@@ -121,20 +134,6 @@ def availability(
             _fail(error)
         _print_slots(session, slots, _zone(session))
         typer.echo(f"{len(slots)} open start(s).")
-
-
-def _parts(session: Session, codes: list[str], practitioner_id: int | None) -> list[PartRequest]:
-    if practitioner_id is None:
-        return [PartRequest(service=code) for code in codes]
-    practitioner = get_practitioner(session, practitioner_id)
-    services = load_services(session, codes)
-    return [
-        PartRequest(
-            service=code,
-            practitioner_id=practitioner_id if may_deliver(practitioner, services[code]) else None,
-        )
-        for code in codes
-    ]
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import DateTime, Engine, Integer, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -53,11 +54,17 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = url or get_settings().database_url
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, **({"pool_pre_ping": True, "hide_parameters": True} | kwargs))
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        # A database error's text must not carry the values written: patients' data, intake.
+        hide_parameters=True,
+        **kwargs,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -168,3 +175,13 @@ def _epoch_on_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -
 def _epoch_on_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     # date_part works in floating point; EXTRACT's exact numeric is several times slower.
     return f"CAST(date_part('epoch', {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
+def database_answers(engine: Engine) -> bool:
+    """True when a query gets through to the database now."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True

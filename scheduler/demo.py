@@ -7,19 +7,25 @@ the demo can never hold a schedule the product itself would refuse.
 import random
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from scheduler import db, migrate
+from scheduler.accounts import add_user, set_password
 from scheduler.availability import PartRequest
 from scheduler.booking import book_visit
 from scheduler.errors import DomainError
-from scheduler.models import Location, Profession, RoomKind, ServiceKind
+from scheduler.models import Location, Practitioner, Profession, Role, RoomKind, ServiceKind, User
 from scheduler.patients import record_intake, register_patient
 from scheduler.policy import Policy
+from scheduler.settings import Settings
 from scheduler.setup import create_location, create_practitioner, create_room, create_service
 from scheduler.visits import complete
 from scheduler.wallclock import clinic_zone
 
 P = Profession
+# Printed by `triggerpoint demo`; a demo database is for trying the product, never for patients.
+DEMO_PASSWORD = "triggerpoint-demo"
+DEMO_CLINIC = "Triggerpoint Demo Clinic"
 NEEDLERS = (P.PHYSICAL_THERAPIST, P.CHIROPRACTOR, P.ACUPUNCTURIST, P.NURSE, P.PHYSICIAN)
 # code, name, kind, minutes, cleanup, room kind, professions
 SERVICES = (
@@ -119,12 +125,27 @@ def seed_catalogue(session: Session) -> None:
         )
 
 
+def ensure_demo_clinic(settings: Settings, *, now: datetime) -> bool:
+    """Migrate, then seed the demo clinic unless the database already holds a clinic."""
+    migrate.upgrade(settings.database_url)
+    with (
+        db.booking_session(db.make_engine(settings.database_url)) as session,
+        db.transaction(session),
+    ):
+        if session.exec(select(Location)).first() is not None:
+            return False
+        seed_demo(
+            session, now=now, time_zone=settings.clinic_time_zone, region=settings.phone_region
+        )
+    return True
+
+
 def seed_demo(session: Session, *, now: datetime, time_zone: str, region: str) -> Location:
     """The demo clinic around `now`: a week of past visits and a week and a half ahead."""
     today = now.astimezone(clinic_zone(time_zone)).date()
     location = create_location(
         session,
-        name="Triggerpoint Demo Clinic",
+        name=DEMO_CLINIC,
         time_zone=time_zone,
         phone="+1 212 555 0100",
         opening={day: (time(8), time(19)) for day in WEEKDAYS} | {5: (time(9), time(13))},
@@ -136,7 +157,30 @@ def seed_demo(session: Session, *, now: datetime, time_zone: str, region: str) -
     _seed_practitioners(session, location, today)
     patients = _seed_patients(session, now, region)
     _seed_visits(session, now, location, patients)
+    _seed_staff(session, now)
     return location
+
+
+def _seed_staff(session: Session, now: datetime) -> None:
+    """An admin, a front desk and an account per practitioner, all with DEMO_PASSWORD."""
+    accounts: list[tuple[str, Role, int | None]] = [
+        ("admin", Role.ADMIN, None),
+        ("frontdesk", Role.FRONT_DESK, None),
+    ]
+    for practitioner in session.exec(select(Practitioner).order_by(col(Practitioner.id))):
+        first_name = practitioner.name.split()[0].lower()
+        accounts.append((first_name, Role.PRACTITIONER, practitioner.id))
+    for name, role, practitioner_id in accounts:
+        created = add_user(session, name=name, role=role, now=now, practitioner_id=practitioner_id)
+        set_password(session, created.user, DEMO_PASSWORD)
+
+
+def demo_logins(session: Session) -> list[tuple[str, Role]]:
+    """The accounts to print, only for the demo clinic: a real clinic's users are never listed
+    next to the demo password."""
+    if session.exec(select(Location).where(Location.name == DEMO_CLINIC)).first() is None:
+        return []
+    return [(user.name, user.role) for user in session.exec(select(User).order_by(col(User.id)))]
 
 
 def _seed_practitioners(session: Session, location: Location, today: date) -> None:

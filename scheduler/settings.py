@@ -1,6 +1,7 @@
 """Configuration in one typed place; each setting reads TRIGGERPOINT_<NAME> from the environment."""
 
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -28,7 +29,16 @@ class Settings(BaseSettings):
     daily_message_cap: int = Field(default=3, ge=1, description="Texts per patient per day")
 
     # Messaging. Twilio's own variable names are read as they are, without our prefix.
-    broker_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Celery's broker: Redis in production; filesystem:// for the embedded demo",
+    )
+    broker_folder: str = Field(
+        default=".triggerpoint/broker", description="Where a filesystem:// broker keeps its queue"
+    )
+    broker_visibility_timeout_seconds: int = Field(
+        default=60, ge=1, description="A task a worker took and never finished is redelivered"
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL Twilio calls; signatures use it"
     )
@@ -40,6 +50,12 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = Field(default=None, validation_alias="TWILIO_FROM_NUMBER")
     twilio_messaging_service_sid: str | None = Field(
         default=None, validation_alias="TWILIO_MESSAGING_SERVICE_SID"
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one object per line, for log collectors"
+    )
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics wants it as a bearer token"
     )
     twilio_connect_timeout_seconds: float = Field(default=5, gt=0)
     twilio_read_timeout_seconds: float = Field(default=15, gt=0)

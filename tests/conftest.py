@@ -19,6 +19,7 @@ import scheduler.models  # noqa: F401
 from scheduler.db import booking_session, make_engine
 from scheduler.migrate import upgrade
 
+pytest_plugins = ["tests.web_fixtures", "tests.api_fixtures", "tests.web_pages"]
 REDIS_URL = os.environ.get("TRIGGERPOINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRIGGERPOINT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -90,7 +91,7 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[F
             engine = make_engine(f"sqlite:///{path}")
         else:
             engine = make_engine(request.getfixturevalue("postgres_url"), pool_size=40)
-            _empty_tables(engine)
+            empty_tables(engine)
         engines.append(engine)
         return engine
 
@@ -103,7 +104,7 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[F
 def postgres_engine(postgres_url: str) -> Iterator[Engine]:
     """For what only PostgreSQL can show: several processes claiming from one outbox."""
     engine = make_engine(postgres_url, pool_size=20)
-    _empty_tables(engine)
+    empty_tables(engine)
     yield engine
     engine.dispose()
 
@@ -113,7 +114,8 @@ def engine(fresh_database: FreshDatabase) -> Engine:
     return fresh_database()
 
 
-def _empty_tables(engine: Engine) -> None:
+def empty_tables(engine: Engine) -> None:
+    """PostgreSQL only: every table emptied and its ids restarted."""
     names = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

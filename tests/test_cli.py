@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from scheduler import db
+from scheduler.accounts import sign_in, token_user
 from scheduler.clock import utc_now
+from scheduler.db import make_engine
+from scheduler.models import Role
 
 TRIGGERPOINT = Path(sys.executable).with_name("triggerpoint")
 
@@ -77,8 +81,8 @@ def test_it_prints_a_practitioners_day(demo_database: Path) -> None:
     assert result.stdout.startswith("Dana Whitfield, ")
 
 
-def test_it_shows_the_demo(demo_database: Path) -> None:
-    result = run(demo_database, "demo")
+def test_it_shows_the_clinic_at_a_glance(demo_database: Path) -> None:
+    result = run(demo_database, "overview")
 
     assert result.returncode == 0, result.stderr
     assert "First open times for dry needling" in result.stdout
@@ -89,3 +93,25 @@ def next_weekday() -> str:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day.isoformat()
+
+
+def test_user_add_prints_a_password_and_a_token_that_work(demo_database: Path) -> None:
+    result = run(demo_database, "user", "add", "frank", "--role", "front_desk")
+    assert result.returncode == 0, result.stderr
+    printed = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
+    assert printed["user"] == "frank (front_desk)"
+    engine = make_engine(f"sqlite:///{demo_database}")
+    with db.booking_session(engine) as session:
+        signed_in = sign_in(
+            session, name="frank", password=printed["password"], ip="::1", now=utc_now()
+        )
+        assert signed_in.user.role == Role.FRONT_DESK
+        assert token_user(session, printed["api token"]) == signed_in.user
+
+
+def test_user_add_refuses_a_practitioner_account_without_its_practitioner(
+    demo_database: Path,
+) -> None:
+    result = run(demo_database, "user", "add", "pat", "--role", "practitioner")
+    assert result.returncode == 2
+    assert "Invalid value for practitioner_id" in result.stderr

@@ -4,6 +4,7 @@ The core (`scheduler.cli`) knows nothing of Celery, APScheduler or Twilio; this 
 commands that run them, so the dependency points one way only.
 """
 
+import logging
 from typing import Annotated
 
 import typer
@@ -11,22 +12,36 @@ import typer
 from scheduler import db
 from scheduler.cli import app
 from scheduler.settings import get_settings
+from workers import demo_stack
 from workers import dispatcher as dispatcher_process
 from workers.celery_app import app as celery_app
 from workers.sms import gateway_from_settings
-from workers.twilio_double.app import serve as serve_double
 
 __all__ = ["app"]
 
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes")] = 2,
+    concurrency: Annotated[int, typer.Option(min=1, help="Texts sent at once")] = 4,
 ) -> None:
-    """Send text messages: a Celery worker on the configured broker."""
+    """Send text messages: a Celery worker on the configured broker.
+
+    One process, `concurrency` threads: a send mostly waits on the database and on Twilio, and
+    threads share one connection pool and one Twilio client. Run a worker per CPU core.
+    """
     gateway_from_settings(get_settings())  # says at start-up when texts will not leave the machine
+    for per_task in ("celery.worker.strategy", "celery.app.trace"):
+        # "received" and "succeeded" for every task; the send itself logs one line per text.
+        logging.getLogger(per_task).setLevel(logging.WARNING)
     celery_app.worker_main(
-        ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip"]
+        [
+            "worker",
+            "--loglevel=INFO",
+            "--pool=threads",
+            f"--concurrency={concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
     )
 
 
@@ -38,12 +53,25 @@ def dispatcher(
     dispatcher_process.run(db.make_engine(), interval_seconds=interval)
 
 
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, envvar="TRIGGERPOINT_DEMO_PORT")] = 8000,
+) -> None:
+    """Run the whole product here: web app, dispatcher and a worker, on the demo clinic."""
+    raise typer.Exit(demo_stack.run(host=host, port=port))
+
+
 @app.command("fake-twilio")
 def fake_twilio(
     host: str = "127.0.0.1",
     port: int = 8765,
 ) -> None:
     """A local stand-in for Twilio's Messages API, for development and tests."""
+    # Imported here: the web stack it needs would slow every other command's start, the
+    # dispatcher's among them (a restarted dispatcher is an outage until its first tick).
+    from workers.twilio_double.app import serve as serve_double  # noqa: PLC0415
+
     settings = get_settings()
     serve_double(
         host,
