@@ -202,6 +202,8 @@ def _render(claimed: Claimed) -> str:
         "first_name": claimed.patient_name.split()[0],
         "day": "",
         "time": "",
+        "services": "",
+        "link": "",
     }
     if claimed.visit_start is not None:
         start = claimed.visit_start.astimezone(clinic_zone(claimed.time_zone))

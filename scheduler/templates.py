@@ -16,7 +16,7 @@ from scheduler.errors import RuleViolation
 from scheduler.models import Location, MessageTemplate
 from scheduler.sms_text import Measure, measure
 
-PLACEHOLDERS = ("clinic", "phone", "first_name", "day", "time")
+PLACEHOLDERS = ("clinic", "phone", "first_name", "day", "time", "services", "link")
 
 # name -> (text, most segments allowed)
 BUILT_IN: dict[str, tuple[str, int]] = {
@@ -146,7 +146,13 @@ def check_placeholders(name: str, text: str) -> None:
 
 
 # The longest values a text is likely to carry, besides the clinic's own name and number.
-LONGEST_VALUES = {"first_name": "Maximiliana", "day": "Wed 30 Sep", "time": "12:45"}
+LONGEST_VALUES = {
+    "first_name": "Maximiliana",
+    "day": "Wed 30 Sep",
+    "time": "12:45",
+    "services": "dry needling 30 min + massage 60 min",
+    "link": "https://book.example-clinic.com/v/1234567.AbCdEfGhIjKlMnOp",
+}
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,14 @@ from scheduler.models.messaging import (
 )
 from scheduler.models.patient import Contraindication, Intake, Patient
 from scheduler.models.visit import HOLDS_TIME, Appointment, TreatmentPlan, Visit, VisitStatus
+from scheduler.models.waitlist import (
+    OfferStatus,
+    Opening,
+    SigningKey,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
+)
 
 __all__ = [
     "HOLDS_TIME",
@@ -49,6 +57,8 @@ __all__ = [
     "Message",
     "MessageStatus",
     "MessageTemplate",
+    "OfferStatus",
+    "Opening",
     "OpeningHours",
     "Patient",
     "Practitioner",
@@ -59,11 +69,15 @@ __all__ = [
     "SendWindow",
     "Service",
     "ServiceKind",
+    "SigningKey",
     "SmsOptOut",
     "TimeOff",
     "TreatmentPlan",
     "User",
     "Visit",
     "VisitStatus",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WaitlistStatus",
     "WorkingHours",
 ]
