@@ -14,6 +14,7 @@ from scheduler import audit, outbox
 from scheduler.availability import PartRequest
 from scheduler.errors import Conflict, RuleViolation
 from scheduler.models import Appointment, Visit, VisitStatus
+from scheduler.openings import record_freed_visit
 from scheduler.placement import place_visit, refused_clashes
 from scheduler.policy import Policy, current_policy
 from scheduler.rules import get_patient, unassessed_first_needling
@@ -111,6 +112,7 @@ def reschedule_visit(
     if expected_version is not None and visit.version != expected_version:
         raise _changed_meanwhile(visit)
     appointments = appointments_of(session, visit.id or 0)
+    freed = [a.model_copy() for a in appointments]
     codes = service_codes(session, appointments)
     location = resolve_location(session, visit.location_id)
     start = clinic_instant(start, clinic_zone(location.time_zone), field="start")
@@ -160,6 +162,13 @@ def reschedule_visit(
         )
     session.refresh(visit)
     outbox.on_moved(session, visit=visit, now=now, policy=policy)
+    record_freed_visit(
+        session,
+        location_id=visit.location_id,
+        appointments=freed,
+        cause=f"visit {visit.id} moved",
+        now=now,
+    )
     audit.record(
         session,
         actor=actor,

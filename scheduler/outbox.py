@@ -21,6 +21,7 @@ from scheduler.models import (
     Service,
     ServiceKind,
     Visit,
+    WaitlistOffer,
 )
 from scheduler.policy import Policy
 from scheduler.schedule import resolve_location
@@ -92,6 +93,45 @@ def on_completed(session: Session, *, visit: Visit, now: datetime, policy: Polic
 def on_ended_without_care(session: Session, *, visit: Visit, now: datetime) -> None:
     """A no-show: nothing more to say before the visit, and no aftercare."""
     _withdraw(session, visit, now=now, reason=f"visit {visit.status.value.replace('_', ' ')}")
+
+
+def on_offered(
+    session: Session, *, offer: WaitlistOffer, patient: Patient, words: str, now: datetime
+) -> None:
+    """An offer of a freed time goes out at once, worded when offered: it concerns no visit
+    yet, and it is worth nothing once the offer expires."""
+    session.add(
+        Message(
+            idempotency_key=_offer_key(offer.id or 0),
+            patient_id=patient.id or 0,
+            kind="waitlist_offer",
+            template="waitlist_offer",
+            to_phone=patient.phone,
+            body=words,
+            send_at=now,
+            not_after=offer.expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    session.flush()
+
+
+def withdraw_offer_texts(
+    session: Session, *, offer_ids: Sequence[int], now: datetime, reason: str
+) -> None:
+    session.execute(
+        update(Message)
+        .where(
+            col(Message.idempotency_key).in_([_offer_key(i) for i in offer_ids]),
+            col(Message.status).in_(PENDING),
+        )
+        .values(status=MessageStatus.CANCELLED, reason=reason, updated_at=now)
+    )
+
+
+def _offer_key(offer_id: int) -> str:
+    return f"offer:{offer_id}"
 
 
 def _visit_facts(session: Session, visit: Visit) -> tuple[datetime, set[ServiceKind]]:

@@ -17,6 +17,8 @@ class Policy:
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     send_window: tuple[time, time] = (time(8), time(20))
     daily_message_cap: int = 3
+    offer_expiry: timedelta = timedelta(minutes=30)
+    offers_at_once: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Policy":
@@ -33,6 +35,8 @@ class Policy:
                 time.fromisoformat(settings.send_window_closes),
             ),
             daily_message_cap=settings.daily_message_cap,
+            offer_expiry=timedelta(minutes=settings.waitlist_offer_minutes),
+            offers_at_once=settings.waitlist_offers_at_once,
         )
 
 

@@ -17,6 +17,8 @@ from scheduler.models import (
     Visit,
     VisitStatus,
 )
+from scheduler.offers import open_offer_for_phone, take_offer
+from scheduler.policy import current_policy
 from scheduler.sending import opt_out
 
 # Twilio's own opt-out and opt-in keywords, so our records agree with what Twilio enforces.
@@ -32,6 +34,8 @@ SCORE = re.compile(r"^\s*(10|[0-9])(\s*/\s*10)?\s*[.!]?\s*$")
 HIGH_SORENESS = 7
 CHECKIN_ANSWER_WINDOW = timedelta(days=3)
 REPLY_DEADLINE = timedelta(hours=1)
+# Replies that speak of the visit's time, so they must not go out if it changes first.
+ABOUT_THE_VISIT = {"reply_confirmed", "waitlist_booked"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ def receive_text(
     visit = _next_visit(session, patient, now) if patient else None
     checked_in = _checked_in_visit(session, patient, now) if patient else None
     understood = understand(body, asked_for_score=checked_in is not None)
+    if understood.meaning == "confirm" and _word(body) in OFFER_ANSWERS:
+        offer = open_offer_for_phone(session, from_phone, now)
+        understood = TAKE_OFFER if offer else understood
     inbound = InboundMessage(
         provider_sid=sid,
         from_phone=from_phone,
@@ -69,8 +76,22 @@ def receive_text(
     )
     session.add(inbound)
     session.flush()
-    _act(session, understood, inbound, visit=visit, checked_in=checked_in, now=now)
+    if understood is TAKE_OFFER:
+        _answer_offer(session, inbound, now=now)
+    else:
+        _act(session, understood, inbound, visit=visit, checked_in=checked_in, now=now)
     return inbound
+
+
+def _answer_offer(session: Session, inbound: InboundMessage, *, now: datetime) -> None:
+    """A yes to a waitlist offer: the time is booked for the patient, or it is taken already."""
+    offer = open_offer_for_phone(session, inbound.from_phone, now)
+    assert offer is not None  # receive_text found it in this transaction
+    answer = take_offer(session, offer_id=offer.id or 0, now=now, policy=current_policy())
+    inbound.visit_id = answer.visit.id if answer.visit else None
+    session.add(inbound)
+    template = "waitlist_booked" if answer.outcome == "booked" else "waitlist_taken"
+    _reply(session, inbound, template, visit=answer.visit, now=now)
 
 
 KEYWORDS: dict[str, Understood] = {
@@ -79,13 +100,16 @@ KEYWORDS: dict[str, Understood] = {
     **{word: Understood("help", "reply_help") for word in HELP_WORDS},
     **{word: Understood("confirm", "reply_confirmed") for word in CONFIRM_WORDS},
 }
+# A yes to a waitlist offer; "C" stays a visit's confirmation.
+TAKE_OFFER = Understood("offer", None)
+OFFER_ANSWERS = {"Y", "YES"}
 WORRYING = Understood("urgent", "reply_urgent", attention="urgent words in a reply")
 FOR_THE_DESK = Understood("other", None, attention="a reply for the front desk")
 
 
 def understand(body: str, *, asked_for_score: bool) -> Understood:
     """Keywords first; then worrying words anywhere; then a 0-10 score if we asked for one."""
-    word = body.strip().strip(".!").upper()
+    word = _word(body)
     if word in KEYWORDS:
         return KEYWORDS[word]
     if URGENT.search(body):
@@ -97,6 +121,10 @@ def understand(body: str, *, asked_for_score: bool) -> Understood:
     if value >= HIGH_SORENESS:
         return Understood("soreness", "reply_soreness_high", f"soreness {value}/10", value)
     return Understood("soreness", "reply_soreness", soreness=value)
+
+
+def _word(body: str) -> str:
+    return body.strip().strip(".!").upper()
 
 
 def _act(
@@ -148,7 +176,7 @@ def _reply(
     session.add(
         Message(
             idempotency_key=f"reply:{inbound.provider_sid}",
-            visit_id=visit.id if visit and template == "reply_confirmed" else None,
+            visit_id=visit.id if visit and template in ABOUT_THE_VISIT else None,
             visit_version=visit.version if visit else None,
             patient_id=inbound.patient_id or 0,
             kind="reply",

@@ -79,6 +79,7 @@ class Claimed:
     patient_id: int
     not_after: datetime
     visit_version: int | None
+    body: str | None  # worded when planned (an offer), or on an earlier attempt
     visit_status: VisitStatus | None  # None: the text belongs to no visit
     visit_version_now: int | None
     visit_start: datetime | None
@@ -94,7 +95,16 @@ class Claimed:
 
 
 # The fields of `Claimed` that the message row holds itself.
-MESSAGE_FIELDS = ("id", "kind", "template", "to_phone", "patient_id", "not_after", "visit_version")
+MESSAGE_FIELDS = (
+    "id",
+    "kind",
+    "template",
+    "to_phone",
+    "patient_id",
+    "not_after",
+    "visit_version",
+    "body",
+)
 
 
 def claim_for_sending(
@@ -112,6 +122,8 @@ def claim_for_sending(
     if settled := _settle_if_not_right(session, claimed, now=now, policy=policy):
         _settle(session, claimed.id, *settled, now=now)
         return None
+    if claimed.body is not None:
+        return ReadyToSend(message_id=message_id, to=claimed.to_phone, body=claimed.body)
     body = _render(claimed)
     session.connection().execute(STORE_WORDS, {"message_id": message_id, "words": body})
     return ReadyToSend(message_id=message_id, to=claimed.to_phone, body=body)

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     send_window_opens: str = Field(default="08:00", pattern=r"^\d\d:\d\d$")
     send_window_closes: str = Field(default="20:00", pattern=r"^\d\d:\d\d$")
     daily_message_cap: int = Field(default=3, ge=1, description="Texts per patient per day")
+    waitlist_offer_minutes: int = Field(
+        default=30, ge=1, description="How long a waitlisted patient has to take an offered time"
+    )
+    waitlist_offers_at_once: int = Field(
+        default=3, ge=1, description="Waitlisted patients offered one freed time at a time"
+    )
 
     # Messaging. Twilio's own variable names are read as they are, without our prefix.
     broker_url: str = Field(

@@ -82,6 +82,20 @@ BUILT_IN: dict[str, tuple[str, int]] = {
         1,
     ),
     "reply_received": ("{clinic}: thank you, the front desk will get back to you.", 1),
+    "waitlist_offer": (
+        "{clinic}: a time has opened up on {day} at {time} for {services}. Reply YES to take it, "
+        "or tap {link} - first come, first served. Questions: {phone}",
+        2,
+    ),
+    "waitlist_booked": (
+        "{clinic}: it is yours. You are booked for {day} at {time}. See you then!",
+        1,
+    ),
+    "waitlist_taken": (
+        "{clinic}: sorry, that time has been taken. You are still on our waitlist and we will "
+        "text you when another opens.",
+        1,
+    ),
 }
 
 

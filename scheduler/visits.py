@@ -15,6 +15,7 @@ from scheduler import audit, outbox
 from scheduler.db import require_booking_session
 from scheduler.errors import NotFound, RuleViolation
 from scheduler.models import Appointment, Service, Visit, VisitStatus
+from scheduler.openings import record_freed_visit
 from scheduler.policy import Policy, current_policy
 from scheduler.rules import unassessed_first_needling
 
@@ -114,6 +115,13 @@ def cancel_visit(
         late_cancel=late,
     )
     outbox.on_cancelled(session, visit=visit, now=now, policy=policy)
+    record_freed_visit(
+        session,
+        location_id=visit.location_id,
+        appointments=appointments_of(session, visit_id),
+        cause=f"visit {visit_id} cancelled",
+        now=now,
+    )
     _flag_unassessed_needling(session, visit)
     _audit(session, visit, cancelled_by, now, detail=f"late={late}, reason={reason}")
     return visit

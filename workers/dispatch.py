@@ -18,6 +18,8 @@ from sqlmodel import col
 
 from scheduler import db
 from scheduler.models import Message, MessageStatus
+from scheduler.offers import offer_openings
+from scheduler.policy import Policy
 
 log = logging.getLogger(__name__)
 # A queued row waits in a short queue, so one still queued after a minute lost its task (its
@@ -67,6 +69,12 @@ def tick(
     if ids:
         enqueue(ids)
     return len(ids)
+
+
+def offer_freed_time(engine: Engine, *, now: datetime, policy: Policy, public_url: str) -> int:
+    """Expire unanswered waitlist offers and offer freed time to the next patients."""
+    with db.booking_session(engine) as session, db.transaction(session):
+        return offer_openings(session, now=now, policy=policy, public_url=public_url)
 
 
 def return_stale_claims(

@@ -15,14 +15,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from scheduler.clock import utc_now
+from scheduler.policy import current_policy
 from scheduler.settings import get_settings
-from workers.dispatch import return_stale_claims, tick
+from workers.dispatch import offer_freed_time, return_stale_claims, tick
 from workers.reconcile import reconcile_unknown
 from workers.sms import SmsGateway, gateway_from_settings
 from workers.tasks import enqueue, waiting
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
+OFFER_SECONDS = 60
 # The most tasks left waiting in the broker: more than the workers send between two ticks, so
 # they never wait for the dispatcher, yet few enough that a claimed row waits seconds, not minutes.
 QUEUE_DEPTH = 300
@@ -67,6 +69,17 @@ def build_scheduler(
         seconds=SWEEP_SECONDS,
         id="sweep",
         name="return lost claims, reconcile unknown texts",
+        replace_existing=True,
+        **options,
+    )
+    scheduler.add_job(
+        lambda: offer_freed_time(
+            engine, now=utc_now(), policy=current_policy(), public_url=get_settings().public_url
+        ),
+        "interval",
+        seconds=OFFER_SECONDS,
+        id="waitlist",
+        name="offer freed time to the waitlist",
         replace_existing=True,
         **options,
     )
