@@ -310,7 +310,6 @@ def _send_offers(
                 "first_name": patient.name.split()[0],
                 "day": f"{start:%a %d %b}",
                 "time": f"{start:%H:%M}",
-                "services": service_names(session, offer),
                 "link": link(public_url, key, OFFER, offer.id or 0),
             },
         ).text

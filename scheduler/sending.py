@@ -214,7 +214,6 @@ def _render(claimed: Claimed) -> str:
         "first_name": claimed.patient_name.split()[0],
         "day": "",
         "time": "",
-        "services": "",
         "link": "",
     }
     if claimed.visit_start is not None:

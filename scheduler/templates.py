@@ -16,7 +16,7 @@ from scheduler.errors import RuleViolation
 from scheduler.models import Location, MessageTemplate
 from scheduler.sms_text import Measure, measure
 
-PLACEHOLDERS = ("clinic", "phone", "first_name", "day", "time", "services", "link")
+PLACEHOLDERS = ("clinic", "phone", "first_name", "day", "time", "link")
 
 # name -> (text, most segments allowed)
 BUILT_IN: dict[str, tuple[str, int]] = {
@@ -83,8 +83,8 @@ BUILT_IN: dict[str, tuple[str, int]] = {
     ),
     "reply_received": ("{clinic}: thank you, the front desk will get back to you.", 1),
     "waitlist_offer": (
-        "{clinic}: a time has opened up on {day} at {time} for {services}. Reply YES to take it, "
-        "or tap {link} - first come, first served. Questions: {phone}",
+        "{clinic}: a time for the visit you asked for has opened up: {day} at {time}. Reply YES "
+        "to take it, or tap {link} - first come, first served. Questions: {phone}",
         2,
     ),
     "waitlist_booked": (
@@ -164,7 +164,6 @@ LONGEST_VALUES = {
     "first_name": "Maximiliana",
     "day": "Wed 30 Sep",
     "time": "12:45",
-    "services": "dry needling 30 min + massage 60 min",
     "link": "https://book.example-clinic.com/v/1234567.AbCdEfGhIjKlMnOp",
 }
 

@@ -11,6 +11,7 @@ LONGEST = {
     "first_name": "Maximiliana",
     "day": "Wednesday 30 September",
     "time": "12:45",
+    "link": "https://book.riverside-physio.example.com/w/1234567.AbCdEfGhIjKlMnOp",
 }
 INTAKE = [
     "low back pain",
