@@ -22,7 +22,7 @@ from scheduler import audit, outbox
 from scheduler.availability import PartRequest, Slot
 from scheduler.booking import book_visit
 from scheduler.errors import DomainError, NotFound
-from scheduler.links import OFFER, link, signing_key
+from scheduler.links import OFFER, link, signing_key, verify
 from scheduler.messages import within_window
 from scheduler.models import (
     MessageTemplate,
@@ -322,6 +322,12 @@ def service_names(session: Session, offer: WaitlistOffer) -> str:
         session.exec(select(Service.code, Service.name).where(col(Service.code).in_(codes))).all()
     )
     return " + ".join(names.get(code, code) for code in codes)
+
+
+def offer_by_link(session: Session, token: str) -> WaitlistOffer | None:
+    """The offer a patient's link was signed for, or None for a link we did not sign."""
+    offer_id = verify(signing_key(session), OFFER, token)
+    return session.get(WaitlistOffer, offer_id) if offer_id is not None else None
 
 
 def open_offer_for_phone(session: Session, phone: str, now: datetime) -> WaitlistOffer | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
 from scheduler import audit
@@ -160,13 +160,24 @@ def end_past_entries(session: Session, *, today: date, now: datetime) -> None:
 
 def waitlist(session: Session, *, include_closed: bool = False) -> list[ListedPatient]:
     """Most urgent first, then longest waiting: the order offers go out in."""
+    if include_closed:
+        return _listed(session)
+    return _listed(session, col(WaitlistEntry.status) == WaitlistStatus.WAITING)
+
+
+def listed_entry(session: Session, entry_id: int) -> ListedPatient:
+    found = _listed(session, col(WaitlistEntry.id) == entry_id)
+    if not found:
+        raise NotFound(f"No waitlist entry {entry_id}.", field="entry_id", code="unknown_entry")
+    return found[0]
+
+
+def _listed(session: Session, *where: ColumnElement[bool]) -> list[ListedPatient]:
     query = select(WaitlistEntry, Patient).join(
         Patient, col(Patient.id) == WaitlistEntry.patient_id
     )
-    if not include_closed:
-        query = query.where(WaitlistEntry.status == WaitlistStatus.WAITING)
     rows = session.exec(
-        query.order_by(col(WaitlistEntry.urgency).desc(), col(WaitlistEntry.added_at))
+        query.where(*where).order_by(col(WaitlistEntry.urgency).desc(), col(WaitlistEntry.added_at))
     ).all()
     offers: dict[int, list[WaitlistOffer]] = {}
     ids = [entry.id for entry, _ in rows]

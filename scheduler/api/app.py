@@ -15,6 +15,7 @@ from scheduler.api import (
 )
 from scheduler.api import patients as patients_api
 from scheduler.api import visits as visits_api
+from scheduler.api import waitlist as waitlist_api
 from scheduler.api.errors import install_error_handlers
 from scheduler.web import (
     admin_clinic,
@@ -28,9 +29,11 @@ from scheduler.web import (
     inbox,
     my_day,
     sign_in,
+    waitlist_offer,
 )
 from scheduler.web import patients as patient_pages
 from scheduler.web import visits as visit_pages
+from scheduler.web import waitlist as waitlist_pages
 
 STATIC = Path(__file__).parent.parent / "web" / "static"
 # Every route lives on one of these routers; a test walks them to check each route's policy.
@@ -44,6 +47,7 @@ ROUTERS = (
     patients_api.router,
     visits_api.router,
     oversight.router,
+    waitlist_api.router,
     board.router,
     booking.router,
     patient_pages.router,
@@ -51,6 +55,8 @@ ROUTERS = (
     my_day.router,
     calendar_feed.router,
     inbox.router,
+    waitlist_pages.router,
+    waitlist_offer.router,
     admin_practitioners.router,
     admin_hours.router,
     admin_clinic.router,
