@@ -2,12 +2,18 @@
 hears of every cancellation, move and new opening in hours even if a process stops right after.
 """
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from scheduler.models import Appointment, Opening
+from scheduler.wallclock import wall_time
+
+# How far ahead new working hours are offered to the waitlist.
+NEW_HOURS_AHEAD_DAYS = 14
+Hours = Mapping[int, tuple[time, time]]  # weekday -> (starts, ends), local wall time
 
 
 def record_opening(
@@ -51,3 +57,35 @@ def record_freed_visit(
         cause=cause,
         now=now,
     )
+
+
+def record_added_hours(
+    session: Session,
+    *,
+    location_id: int,
+    before: Hours,
+    after: Hours,
+    zone: ZoneInfo,
+    cause: str,
+    now: datetime,
+) -> None:
+    """The time new weekly hours add, day by day over the next two weeks: a day's new hours
+    before the old start, and after the old end (all of them on a day not worked before)."""
+    today = now.astimezone(zone).date()
+    for day in (today + timedelta(days=n) for n in range(NEW_HOURS_AHEAD_DAYS)):
+        if (new := after.get(day.weekday())) is None:
+            continue
+        old = before.get(day.weekday())
+        added = (
+            [new] if old is None else [(new[0], min(old[0], new[1])), (max(old[1], new[0]), new[1])]
+        )
+        for starts, ends in added:
+            if starts < ends:
+                record_opening(
+                    session,
+                    location_id=location_id,
+                    starts_at=wall_time(day, starts, zone),
+                    ends_at=wall_time(day, ends, zone),
+                    cause=cause,
+                    now=now,
+                )

@@ -10,16 +10,18 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from scheduler import audit
 from scheduler.clinic_admin import get_record
 from scheduler.errors import RuleViolation, not_found
 from scheduler.models import Practitioner, Profession, ServiceKind, TimeOff, WorkingHours
+from scheduler.openings import Hours, record_added_hours, record_opening
 from scheduler.schedule import resolve_location
 from scheduler.setup import Shift, check_shifts, create_practitioner, require_name
 from scheduler.setup import add_time_off as create_time_off
 from scheduler.stranded import appointments_outside, refuse_stranded, upcoming_appointments
+from scheduler.wallclock import clinic_zone
 
 
 def add_practitioner(
@@ -105,6 +107,7 @@ def set_working_hours(
         appointments_outside(upcoming, shifts),
         f"{practitioner.name} has visits booked outside those hours",
     )
+    before = _weekly_hours(session, practitioner_id, location_id)
     session.execute(
         delete(WorkingHours).where(
             col(WorkingHours.practitioner_id) == practitioner_id,
@@ -117,6 +120,15 @@ def set_working_hours(
     ]
     session.add_all(rows)
     session.flush()
+    record_added_hours(
+        session,
+        location_id=location_id,
+        before=before,
+        after={shift.weekday: (shift.starts, shift.ends) for shift in shifts},
+        zone=clinic_zone(resolve_location(session, location_id).time_zone),
+        cause=f"new hours for {practitioner.name}",
+        now=now,
+    )
     subject = f"practitioner:{practitioner_id}"
     weekdays = sorted(s.weekday for s in shifts)
     audit.record_change(
@@ -169,6 +181,19 @@ def remove_time_off(
         raise not_found("time off", time_off_id, field="time_off_id")
     session.delete(leave)
     session.flush()
+    practitioner = get_record(session, Practitioner, practitioner_id, "practitioner")
+    worked_at = session.exec(
+        select(WorkingHours.location_id).where(WorkingHours.practitioner_id == practitioner_id)
+    )
+    for location_id in set(worked_at):
+        record_opening(
+            session,
+            location_id=location_id,
+            starts_at=leave.starts_at,
+            ends_at=leave.ends_at,
+            cause=f"time off of {practitioner.name} removed",
+            now=now,
+        )
     audit.record_change(
         session,
         actor=actor,
@@ -220,3 +245,13 @@ def set_certification(
         until=valid_until,
     )
     return practitioner
+
+
+def _weekly_hours(session: Session, practitioner_id: int, location_id: int) -> Hours:
+    rows = session.exec(
+        select(WorkingHours).where(
+            WorkingHours.practitioner_id == practitioner_id,
+            WorkingHours.location_id == location_id,
+        )
+    )
+    return {row.weekday: (row.starts, row.ends) for row in rows}

@@ -3,7 +3,7 @@ first yes books it and later ones hear it is taken; unanswered offers move on to
 
 import threading
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -26,7 +26,9 @@ from scheduler.models import (
     WaitlistStatus,
 )
 from scheduler.offers import offer_openings
+from scheduler.practitioner_admin import add_time_off, remove_time_off, set_working_hours
 from scheduler.replies import receive_text
+from scheduler.setup import Shift
 from scheduler.visits import cancel_visit, complete
 from scheduler.waitlist import Wants, add_to_waitlist, remove_from_waitlist
 from tests.factories import (
@@ -355,3 +357,42 @@ def test_the_waitlist_says_when_an_entry_is_past_its_end_date(session: Session) 
 
     entry = session.exec(select(WaitlistEntry)).one()
     assert entry.status == WaitlistStatus.ENDED
+
+
+def test_longer_hours_and_cancelled_time_off_are_offered_too(session: Session) -> None:
+    clinic = make_clinic(session)
+    friday = TUESDAY + timedelta(days=3)
+    leave = add_time_off(
+        session,
+        practitioner_id=clinic.lena.id or 0,
+        starts_at=clinic.at(friday, 8),
+        ends_at=clinic.at(friday, 17),
+        reason="course",
+        actor="user:ada",
+        now=NOW,
+    )
+    remove_time_off(
+        session,
+        practitioner_id=clinic.lena.id or 0,
+        time_off_id=leave.id or 0,
+        actor="user:ada",
+        now=NOW,
+    )
+    late_tuesdays = [Shift(weekday, time(8), time(17)) for weekday in (0, 2, 3, 4)]
+    set_working_hours(
+        session,
+        practitioner_id=clinic.lena.id or 0,
+        location_id=None,
+        shifts=[*late_tuesdays, Shift(1, time(8), time(19))],
+        actor="user:ada",
+        now=NOW,
+    )
+
+    openings = session.exec(select(Opening).order_by(col(Opening.id))).all()
+    spans = [(o.starts_at, o.ends_at) for o in openings]
+    assert spans == [
+        (clinic.at(friday, 8), clinic.at(friday, 17)),
+        (clinic.at(TUESDAY, 17), clinic.at(TUESDAY, 19)),
+        (clinic.at(TUESDAY + timedelta(days=7), 17), clinic.at(TUESDAY + timedelta(days=7), 19)),
+    ]
+    assert openings[0].cause == "time off of Lena Novak removed"
