@@ -63,12 +63,13 @@ def offer_openings(session: Session, *, now: datetime, policy: Policy, public_ur
         )
     ).all()
     close_offers(session, offer_ids=[i for i in expired if i], to=OfferStatus.EXPIRED, now=now)
+    clinic_today = now.astimezone(clinic_zone(resolve_location(session, None).time_zone))
+    end_past_entries(session, today=clinic_today.date(), now=now)
     made = 0
     for opening in session.exec(
         select(Opening).where(col(Opening.closed_at).is_(None)).order_by(col(Opening.starts_at))
     ).all():
         zone = clinic_zone(resolve_location(session, opening.location_id).time_zone)
-        end_past_entries(session, today=now.astimezone(zone).date(), now=now)
         if within_window(now, zone=zone, window=send_window(session, policy)) != now:
             continue  # quiet hours: the opening waits for the morning
         if _has_open_offers(session, opening):
@@ -355,6 +356,8 @@ def take_offer(session: Session, *, offer_id: int, now: datetime, policy: Policy
     offer = session.get(WaitlistOffer, offer_id)
     if offer is None:
         raise NotFound(f"No offer {offer_id}.", field="offer_id", code="unknown_offer")
+    if offer.status == OfferStatus.ACCEPTED:  # a second yes from the same patient
+        return Answer("booked", offer, session.get(Visit, offer.visit_id))
     if offer.status != OfferStatus.OPEN or offer.expires_at <= now:
         return Answer("taken", offer)
     entry = session.get_one(WaitlistEntry, offer.entry_id)

@@ -147,6 +147,7 @@ def test_the_first_yes_gets_it_and_a_later_yes_hears_it_is_taken(session: Sessio
     later = NOW + timedelta(minutes=4)
     assert reply(session, dee.phone, "Yes", later, "SM" + "d" * 32) == "waitlist_booked"
     assert reply(session, ben.phone, "YES", later, "SM" + "b" * 32) == "waitlist_taken"
+    assert reply(session, dee.phone, "y", later, "SM" + "e" * 32) == "waitlist_booked"  # again
 
     booked = session.exec(
         select(Visit).where(Visit.patient_id == dee.id, Visit.status == VisitStatus.BOOKED)
