@@ -106,8 +106,8 @@ def cancel_by_link(session: Session, *, token: str, now: datetime, policy: Polic
     linked = _open(session, token=token, now=now, policy=policy)
     if not linked.may_cancel:
         raise RuleViolation(
-            f"Your visit is less than {_hours(policy)} hours away, so it cannot be cancelled "
-            f"here. Please call {linked.location.name} on {linked.location.phone}.",
+            f"Your visit is less than {late_cancel_hours(policy)} hours away, so it cannot be "
+            f"cancelled here. Please call {linked.location.name} on {linked.location.phone}.",
             field="visit_id",
             code="late_cancel",
         )
@@ -177,6 +177,10 @@ def open_times(
     return [slot for slot in found if slot.starts_at != linked.starts_at]
 
 
+def late_cancel_hours(policy: Policy) -> int:
+    return int(policy.late_cancel_window.total_seconds() // 3600)
+
+
 def _open(session: Session, *, token: str, now: datetime, policy: Policy) -> LinkedVisit:
     linked = open_link(session, token=token, now=now, policy=policy)
     if linked.closed is not None:
@@ -209,10 +213,6 @@ def _closed(visit: Visit, location: Location, starts_at: datetime, *, now: datet
     if visit.status != VisitStatus.BOOKED or now >= starts_at:
         return f"This visit has started or is over; this link no longer changes it. Please {call}"
     return None
-
-
-def _hours(policy: Policy) -> int:
-    return int(policy.late_cancel_window.total_seconds() // 3600)
 
 
 def _audit(session: Session, linked: LinkedVisit, action: str, now: datetime) -> None:

@@ -1,6 +1,6 @@
 """From outbox row to the gateway: claims, re-checks and outcomes, with a hand-written sender."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
@@ -24,30 +24,13 @@ from tests.factories import (
     make_clinic,
     next_weekday,
 )
+from tests.sent_texts import FakeSender
 from workers.delivery import TryAgain, deliver
 from workers.dispatch import claim_due
-from workers.sms import Accepted, SentRecord, SmsError
+from workers.sms import SmsError
 
 TUESDAY = next_weekday(1)
 TODAY = CURRENT_TIME.astimezone(NEW_YORK).date()
-
-
-@dataclass
-class FakeSender:
-    """Records what it is asked to send; fails as told first."""
-
-    name: str = "fake"
-    sent: list[tuple[str, str]] = field(default_factory=list)
-    failures: list[SmsError] = field(default_factory=list)
-
-    def send(self, *, to: str, body: str, message_id: int) -> Accepted:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append((to, body))
-        return Accepted(sid=f"SM{message_id:032d}", status="queued")
-
-    def sent_since(self, *, to: str, since: datetime) -> list[SentRecord]:
-        return []
 
 
 @dataclass

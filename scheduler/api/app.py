@@ -27,6 +27,7 @@ from scheduler.web import (
     calendar_feed,
     inbox,
     my_day,
+    patient_link,
     sign_in,
 )
 from scheduler.web import patients as patient_pages
@@ -50,6 +51,7 @@ ROUTERS = (
     visit_pages.router,
     my_day.router,
     calendar_feed.router,
+    patient_link.router,
     inbox.router,
     admin_practitioners.router,
     admin_hours.router,
