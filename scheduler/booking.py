@@ -101,8 +101,10 @@ def reschedule_visit(
     expected_version: int | None = None,
     policy: Policy | None = None,
     actor: str = "system",
+    same_practitioners: bool = True,
 ) -> Visit:
-    """Move the whole visit to `start`, same practitioners, preferably the same rooms.
+    """Move the whole visit to `start`, preferably in the same rooms; with the same
+    practitioners, or with whoever suits and is free when `same_practitioners` is False.
 
     Bumps the visit's version, so anything planned for the old time can tell it is stale.
     """
@@ -126,7 +128,7 @@ def reschedule_visit(
         parts=[
             PartRequest(
                 service=codes[a.service_id],
-                practitioner_id=a.practitioner_id,
+                practitioner_id=a.practitioner_id if same_practitioners else None,
                 preferred_room_id=a.room_id,
             )
             for a in appointments
@@ -147,6 +149,7 @@ def reschedule_visit(
         raise _changed_meanwhile(visit)
     with refused_clashes():
         for appointment, planned in zip(appointments, placement.appointments, strict=True):
+            appointment.practitioner_id = planned.practitioner_id
             appointment.room_id = planned.room_id
             appointment.starts_at = planned.starts_at
             appointment.ends_at = planned.ends_at

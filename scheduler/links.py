@@ -10,7 +10,8 @@ import base64
 import hashlib
 import hmac
 
-from sqlmodel import Session
+from sqlalchemy import ScalarSelect
+from sqlmodel import Session, col, select
 
 from scheduler.models import SigningKey
 
@@ -18,10 +19,16 @@ VISIT = "visit"
 OFFER = "offer"
 PATHS = {VISIT: "v", OFFER: "w"}
 SIGNATURE_BYTES = 12  # 96 bits: 16 characters in the link
+KEY_ROW = 1  # the one row of `signing_key`
 
 
 def signing_key(session: Session) -> str:
-    return session.get_one(SigningKey, 1).key
+    return session.get_one(SigningKey, KEY_ROW).key
+
+
+def signing_key_subquery() -> ScalarSelect[str]:
+    """The key as a subquery, for a statement that reads it along with what it links to."""
+    return select(SigningKey.key).where(col(SigningKey.id) == KEY_ROW).scalar_subquery()
 
 
 def sign(key: str, purpose: str, subject_id: int) -> str:

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
+from scheduler import links
 from scheduler.db import UTCDateTime
 from scheduler.errors import not_found
 from scheduler.messages import next_day_opening, within_window
@@ -78,6 +79,7 @@ class Claimed:
     to_phone: str
     patient_id: int
     not_after: datetime
+    visit_id: int | None
     visit_version: int | None
     body: str | None  # worded when planned (an offer), or on an earlier attempt
     visit_status: VisitStatus | None  # None: the text belongs to no visit
@@ -92,6 +94,7 @@ class Claimed:
     own_template: str | None
     window_opens: time | None  # the send window an admin stored, if any
     window_closes: time | None
+    signing_key: str  # for the visit's link
 
 
 # The fields of `Claimed` that the message row holds itself.
@@ -102,16 +105,18 @@ MESSAGE_FIELDS = (
     "to_phone",
     "patient_id",
     "not_after",
+    "visit_id",
     "visit_version",
     "body",
 )
 
 
 def claim_for_sending(
-    session: Session, *, message_id: int, now: datetime, policy: Policy
+    session: Session, *, message_id: int, now: datetime, policy: Policy, public_url: str
 ) -> ReadyToSend | None:
     """The text to send now, with the row marked `sending`; None when there is nothing to send
-    (another worker has it, or it was settled: cancelled, skipped or deferred)."""
+    (another worker has it, or it was settled: cancelled, skipped or deferred). Links in the
+    text start with `public_url`."""
     found = session.connection().execute(CLAIM, {"message_id": message_id, "now": now})
     row = found.one_or_none()
     if row is None:
@@ -124,7 +129,7 @@ def claim_for_sending(
         return None
     if claimed.body is not None:
         return ReadyToSend(message_id=message_id, to=claimed.to_phone, body=claimed.body)
-    body = _render(claimed)
+    body = _render(claimed, public_url)
     session.connection().execute(STORE_WORDS, {"message_id": message_id, "words": body})
     return ReadyToSend(message_id=message_id, to=claimed.to_phone, body=body)
 
@@ -207,7 +212,7 @@ def _settle(
     )
 
 
-def _render(claimed: Claimed) -> str:
+def _render(claimed: Claimed, public_url: str) -> str:
     values = {
         "clinic": claimed.clinic or "",
         "phone": claimed.clinic_phone,
@@ -216,6 +221,8 @@ def _render(claimed: Claimed) -> str:
         "time": "",
         "link": "",
     }
+    if claimed.visit_id is not None:
+        values["link"] = links.link(public_url, claimed.signing_key, links.VISIT, claimed.visit_id)
     if claimed.visit_start is not None:
         start = claimed.visit_start.astimezone(clinic_zone(claimed.time_zone))
         values |= {"day": f"{start:%a %d %b}", "time": f"{start:%H:%M}"}
@@ -289,6 +296,7 @@ def _world() -> list[Mapped[Any] | ColumnElement[Any]]:
         _lookup(col(Location.time_zone), location_id).label("time_zone"),
         own_wording(_outer("template")).label("own_template"),
         *stored_hours(),
+        links.signing_key_subquery().label("signing_key"),
     ]
 
 

@@ -25,10 +25,14 @@ BUILT_IN: dict[str, tuple[str, int]] = {
         "Questions: {phone}",
         1,
     ),
-    "reminder": ("{clinic}: see you {day} at {time}. Reply C to confirm or call {phone}.", 1),
+    # Reminders carry the visit's own link instead of the clinic's number: both do not fit in
+    # one segment, and the link's page shows the number.
+    "reminder": (
+        "{clinic}: see you {day} at {time}. Reply C to confirm. To change: {link}",
+        1,
+    ),
     "reminder_needling": (
-        "{clinic}: see you {day} at {time}. Please wear loose clothing. Reply C to confirm or "
-        "call {phone}.",
+        "{clinic}: {day} {time}. Wear loose clothing. Reply C to confirm. {link}",
         1,
     ),
     "aftercare_needling": (
@@ -61,7 +65,7 @@ BUILT_IN: dict[str, tuple[str, int]] = {
         1,
     ),
     "reschedule_notice": (
-        "{clinic}: your visit has moved to {day} at {time}. Reply C to confirm or call {phone}.",
+        "{clinic}: your visit moved to {day} at {time}. Reply C to confirm. {link}",
         1,
     ),
     "reply_confirmed": ("{clinic}: thank you, see you {day} at {time}.", 1),

@@ -91,6 +91,12 @@ def visit_start(session: Session, visit_id: int) -> datetime:
     return appointments[0].starts_at
 
 
+def is_late_cancel(starts_at: datetime, *, now: datetime, policy: Policy) -> bool:
+    """Whether cancelling now falls inside the clinic's late-cancel window (elapsed time before
+    the visit's start)."""
+    return starts_at - now < policy.late_cancel_window
+
+
 def cancel_visit(
     *,
     session: Session,
@@ -102,7 +108,7 @@ def cancel_visit(
 ) -> Visit:
     """Cancel, keeping the rows; "late" when inside the clinic's late-cancel window."""
     policy = policy or current_policy()
-    late = visit_start(session, visit_id) - now < policy.late_cancel_window
+    late = is_late_cancel(visit_start(session, visit_id), now=now, policy=policy)
     visit = _change_status(
         session,
         visit_id=visit_id,

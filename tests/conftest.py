@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel
 import scheduler.models  # noqa: F401
 from scheduler.db import booking_session, make_engine
 from scheduler.migrate import upgrade
+from scheduler.models import SigningKey
 
 pytest_plugins = ["tests.web_fixtures", "tests.api_fixtures", "tests.web_pages"]
 REDIS_URL = os.environ.get("TRIGGERPOINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -116,9 +117,12 @@ def engine(fresh_database: FreshDatabase) -> Engine:
 
 def empty_tables(engine: Engine) -> None:
     """PostgreSQL only: every table emptied and its ids restarted, but for the links' signing
-    key, which the migration made and nothing else does."""
-    tables = SQLModel.metadata.sorted_tables
-    names = ", ".join(f'"{table.name}"' for table in tables if table.name != "signing_key")
+    key, which the migration made once for the database, as in production."""
+    names = ", ".join(
+        f'"{table.name}"'
+        for table in SQLModel.metadata.sorted_tables
+        if table.name != SigningKey.__tablename__
+    )
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

@@ -37,6 +37,7 @@ from scheduler.visits import complete
 CURRENT_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
 POLICY = Policy()
+PUBLIC_URL = "https://book.riverside.example"  # where patients' links point
 WORKDAYS = range(5)
 
 

@@ -1,8 +1,9 @@
 """A real browser against the app served on a real port over the demo clinic.
 
 The front desk finds a time for dry-needling-30 + massage-60, books it for a patient and sees it
-on the board; the practitioner then sees it on their day with the patient's intake flag. The
-board and the day sheet are saved as screenshots under docs/screenshots/.
+on the board; the practitioner then sees it on their day with the patient's intake flag. A patient
+opens their reminder's link on a phone and moves the visit. The board, the day sheet and the
+patient's page are saved as screenshots under docs/screenshots/.
 """
 
 import shutil
@@ -19,12 +20,13 @@ from scheduler.availability import PartRequest
 from scheduler.booking import book_visit
 from scheduler.clock import utc_now
 from scheduler.demo import DEMO_PASSWORD, seed_demo
-from scheduler.models import InboundMessage, Patient, Practitioner
+from scheduler.models import InboundMessage, Message, Patient, Practitioner
 from scheduler.patients import record_intake, register_patient
 from scheduler.slots import find_open_slots
 from scheduler.visits import complete
 from tests.conftest import missing_service
 from tests.factories import CURRENT_TIME, NEW_YORK, next_weekday
+from tests.sent_texts import send_now
 from tests.twilio_fixtures import served
 from tests.web_fixtures import serve_app
 
@@ -32,6 +34,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 TUESDAY = next_weekday(1)
 VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -174,3 +177,46 @@ def test_the_front_desk_books_a_combined_visit_and_the_practitioner_sees_it(
     expect(row).to_contain_text("First needling")
     expect(row).to_contain_text("3/10")
     screenshot(practitioner, "my-day.png")
+
+
+def test_a_patient_moves_their_visit_from_the_link_in_a_reminder_on_a_phone(
+    demo_clinic: Engine, site: str, browser: object
+) -> None:
+    reminder = maya_booked_on_tuesday(demo_clinic)
+    text = send_now(demo_clinic, reminder, now=reminder.send_at, public_url=site)
+    expect = sync_api.expect
+    phone = browser.new_page(**PHONE)  # type: ignore[attr-defined]
+
+    phone.goto(text.split()[-1])
+    expect(phone.locator("h1")).to_have_text("Your visit")
+    expect(phone.locator(".visit-summary")).to_contain_text("Tue 24 Nov at")
+    phone.click("text=Move to another time")
+    phone.click("text=Later")
+    new_time = phone.locator("button.slot").first
+    moved_to = new_time.inner_text().split()[0]
+    new_time.click()
+
+    expect(phone.locator(".alert.ok")).to_contain_text("your visit has moved")
+    expect(phone.locator(".visit-summary")).to_contain_text(f"Thu 26 Nov at {moved_to}")
+    screenshot(phone, "patient-link.png")
+
+
+def maya_booked_on_tuesday(engine: Engine) -> Message:
+    """Maya's dry needling with Dana on Tuesday, and its reminder the day before."""
+    with db.booking_session(engine) as session, db.transaction(session):
+        maya = session.exec(select(Patient).where(Patient.name == "Maya Patel")).one()
+        dana = session.exec(select(Practitioner).where(Practitioner.name == "Dana Whitfield")).one()
+        parts = [PartRequest(service="dry-needling-30", practitioner_id=dana.id)]
+        slot = find_open_slots(
+            session=session, now=CURRENT_TIME, parts=parts, first_day=TUESDAY, days=1
+        )[0]
+        visit = book_visit(
+            session=session,
+            now=CURRENT_TIME,
+            patient_id=maya.id or 0,
+            start=slot.starts_at,
+            parts=parts,
+        )
+        return session.exec(
+            select(Message).where(Message.visit_id == visit.id, Message.kind == "reminder_24h")
+        ).one()

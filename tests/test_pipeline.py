@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from scheduler import db
+from scheduler import db, links
 from scheduler.booking import reschedule_visit
 from scheduler.clock import utc_now
 from scheduler.models import Message, Visit
@@ -134,9 +134,12 @@ def test_it_delivers_the_due_reminder_with_its_exact_text(pipeline: Pipeline) ->
     pipeline.tick(reminder.send_at)
 
     start = reminder.not_after.astimezone(NEW_YORK)
+    with db.session(pipeline.engine) as session:
+        link = links.link(
+            "http://127.0.0.1:9", links.signing_key(session), links.VISIT, reminder.visit_id or 0
+        )
     expected = (
-        f"Riverside Physio: see you {start:%a %d %b} at 10:00. Please wear loose clothing. "
-        "Reply C to confirm or call +12125550100."
+        f"Riverside Physio: {start:%a %d %b} 10:00. Wear loose clothing. Reply C to confirm. {link}"
     )
     assert expected in pipeline.bodies(2)
     assert pipeline.message("reminder_24h").status == "sent"
@@ -177,9 +180,9 @@ def test_it_sends_one_reminder_for_the_new_time_after_a_move(pipeline: Pipeline)
 
     pipeline.tick(pipeline.message("reminder_24h").send_at)
 
-    reminders = [b for b in pipeline.bodies(2) if "see you" in b]
+    reminders = [b for b in pipeline.bodies(2) if "Wear loose clothing" in b]
     assert len(reminders) == 1
-    assert "at 15:00" in reminders[0]
+    assert " 15:00." in reminders[0]
 
 
 def test_it_stops_texting_a_number_that_sent_stop_until_start(pipeline: Pipeline) -> None:
@@ -193,7 +196,7 @@ def test_it_stops_texting_a_number_that_sent_stop_until_start(pipeline: Pipeline
     pipeline.tick(pipeline.message("reminder_24h").send_at)
 
     bodies = pipeline.bodies(2)
-    assert any("see you" in b for b in bodies)
+    assert any("Wear loose clothing" in b for b in bodies)
     assert any("you will get our texts again" in b for b in bodies)
 
 

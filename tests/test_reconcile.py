@@ -12,6 +12,7 @@ from scheduler.policy import Policy
 from tests.factories import (
     CURRENT_TIME,
     NEW_YORK,
+    PUBLIC_URL,
     assessed_patient,
     book,
     make_clinic,
@@ -35,7 +36,9 @@ def send_confirmation(engine: Engine, gateway: TwilioGateway) -> datetime:
         book(session, alex, clinic.at(next_weekday(1), 10), "massage-30")
     [confirmation] = claim_due(engine, now=clinic.at(TODAY, 8))
     # Sent on the real clock, as the provider's records are: any time of day will do.
-    deliver(engine, confirmation, gateway=gateway, clock=utc_now, policy=ALL_DAY)
+    deliver(
+        engine, confirmation, gateway=gateway, clock=utc_now, policy=ALL_DAY, public_url=PUBLIC_URL
+    )
     return utc_now()
 
 

@@ -13,6 +13,7 @@ from tests.factories import (
     CURRENT_TIME,
     NEW_YORK,
     POLICY,
+    PUBLIC_URL,
     assessed_patient,
     book,
     make_clinic,
@@ -78,7 +79,11 @@ def test_the_sending_rules_defer_a_text_to_the_stored_window(session: Session) -
     )
 
     ready = claim_for_sending(
-        session, message_id=confirmation.id or 0, now=clinic.at(TODAY, 8), policy=POLICY
+        session,
+        message_id=confirmation.id or 0,
+        now=clinic.at(TODAY, 8),
+        policy=POLICY,
+        public_url=PUBLIC_URL,
     )
 
     session.refresh(confirmation)

@@ -1,13 +1,13 @@
 """From outbox row to the gateway: claims, re-checks and outcomes, with a hand-written sender."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
-from scheduler import db
+from scheduler import db, links
 from scheduler.booking import reschedule_visit
 from scheduler.models import Message, MessageStatus, MessageTemplate, Patient, SmsOptOut, Visit
 from scheduler.policy import Policy
@@ -17,36 +17,20 @@ from tests.factories import (
     CURRENT_TIME,
     NEW_YORK,
     POLICY,
+    PUBLIC_URL,
     Clinic,
     assessed_patient,
     book,
     make_clinic,
     next_weekday,
 )
+from tests.sent_texts import FakeSender
 from workers.delivery import TryAgain, deliver
 from workers.dispatch import claim_due
-from workers.sms import Accepted, SentRecord, SmsError
+from workers.sms import SmsError
 
 TUESDAY = next_weekday(1)
 TODAY = CURRENT_TIME.astimezone(NEW_YORK).date()
-
-
-@dataclass
-class FakeSender:
-    """Records what it is asked to send; fails as told first."""
-
-    name: str = "fake"
-    sent: list[tuple[str, str]] = field(default_factory=list)
-    failures: list[SmsError] = field(default_factory=list)
-
-    def send(self, *, to: str, body: str, message_id: int) -> Accepted:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append((to, body))
-        return Accepted(sid=f"SM{message_id:032d}", status="queued")
-
-    def sent_since(self, *, to: str, since: datetime) -> list[SentRecord]:
-        return []
 
 
 @dataclass
@@ -68,8 +52,21 @@ def world(engine: Engine) -> World:
 def send_due(world: World, now: datetime, sender: FakeSender, policy: Policy = POLICY) -> list[int]:
     ids = claim_due(world.engine, now=now)
     for message_id in ids:
-        deliver(world.engine, message_id, gateway=sender, clock=lambda: now, policy=policy)
+        deliver(
+            world.engine,
+            message_id,
+            gateway=sender,
+            clock=lambda: now,
+            policy=policy,
+            public_url=PUBLIC_URL,
+        )
     return ids
+
+
+def visit_link(world: World) -> str:
+    """The last part of the visit's link."""
+    with db.session(world.engine) as session:
+        return links.sign(links.signing_key(session), links.VISIT, world.visit.id or 0)
 
 
 def rows(world: World) -> dict[str, Message]:
@@ -85,8 +82,8 @@ def test_it_sends_the_due_reminder_with_its_exact_text(world: World) -> None:
     send_due(world, due, sender)
 
     text = (
-        "Riverside Physio: see you Tue 24 Nov at 10:00. Please wear loose clothing. Reply C to "
-        "confirm or call +12125550100."
+        "Riverside Physio: Tue 24 Nov 10:00. Wear loose clothing. Reply C to confirm. "
+        f"{PUBLIC_URL}/v/{visit_link(world)}"
     )
     assert ("+12125550101", text) in sender.sent
     reminder = rows(world)["reminder_24h"]
@@ -129,7 +126,14 @@ def test_it_drops_a_claimed_message_whose_visit_moved_before_it_went_out(world: 
     sender = FakeSender()
 
     for message_id in claimed:
-        deliver(world.engine, message_id, gateway=sender, clock=lambda: due, policy=POLICY)
+        deliver(
+            world.engine,
+            message_id,
+            gateway=sender,
+            clock=lambda: due,
+            policy=POLICY,
+            public_url=PUBLIC_URL,
+        )
 
     assert sender.sent == []
 
@@ -149,8 +153,17 @@ def test_it_retries_a_rate_limited_send_and_then_sends_it(world: World) -> None:
     [first] = claim_due(world.engine, now=due)
 
     with pytest.raises(TryAgain) as again:
-        deliver(world.engine, first, gateway=sender, clock=lambda: due, policy=POLICY)
-    deliver(world.engine, first, gateway=sender, clock=lambda: due, policy=POLICY)
+        deliver(
+            world.engine,
+            first,
+            gateway=sender,
+            clock=lambda: due,
+            policy=POLICY,
+            public_url=PUBLIC_URL,
+        )
+    deliver(
+        world.engine, first, gateway=sender, clock=lambda: due, policy=POLICY, public_url=PUBLIC_URL
+    )
 
     assert 0.5 <= again.value.countdown <= 1.0
     confirmation = rows(world)["confirmation"]
@@ -216,7 +229,14 @@ def test_it_skips_texts_whose_deadline_passed_while_they_were_queued(world: Worl
     sender = FakeSender()
 
     for message_id in claimed:
-        deliver(world.engine, message_id, gateway=sender, clock=lambda: too_late, policy=POLICY)
+        deliver(
+            world.engine,
+            message_id,
+            gateway=sender,
+            clock=lambda: too_late,
+            policy=POLICY,
+            public_url=PUBLIC_URL,
+        )
 
     assert sender.sent == []
     assert {m.reason for m in rows(world).values()} == {"too late: past its deadline"}

@@ -3,15 +3,12 @@
 import pytest
 
 from scheduler.errors import RuleViolation
-from scheduler.templates import BUILT_IN, check_placeholders, render
+from scheduler.templates import BUILT_IN, LONGEST_VALUES, check_placeholders, render
 
-LONGEST = {
+# The samples the admin's preview measures with, and a long clinic name and number.
+LONGEST = LONGEST_VALUES | {
     "clinic": "Riverside Physiotherapy & Sports Rehab",
     "phone": "+1 (212) 555-0100",
-    "first_name": "Maximiliana",
-    "day": "Wednesday 30 September",
-    "time": "12:45",
-    "link": "https://book.riverside-physio.example.com/w/1234567.AbCdEfGhIjKlMnOp",
 }
 INTAKE = [
     "low back pain",
@@ -45,6 +42,14 @@ def test_it_never_puts_clinical_content_in_a_text(name: str) -> None:
 def test_it_says_wear_loose_clothing_before_needling_only() -> None:
     assert "loose clothing" in BUILT_IN["reminder_needling"][0]
     assert "loose clothing" not in BUILT_IN["reminder"][0]
+
+
+@pytest.mark.parametrize("name", ["reminder", "reminder_needling", "reschedule_notice"])
+def test_it_gives_the_visits_link_and_the_way_to_confirm_before_the_visit(name: str) -> None:
+    text = BUILT_IN[name][0]
+
+    assert "{link}" in text and "Reply C to confirm" in text
+    assert all(f"{{{value}}}" in text for value in ("clinic", "day", "time"))
 
 
 def test_it_refuses_a_placeholder_that_could_reach_the_intake() -> None:

@@ -140,8 +140,9 @@ def test_a_visit_booked_over_http_gets_its_reminder_at_the_double(
         time.sleep(0.1)
     bodies = [message["form"]["Body"] for message in twilio_double.messages()]
     assert len(bodies) == 1, processes.output()
-    assert f"{start:%a %d %b} at 10:00" in bodies[0]
-    assert "wear loose clothing" in bodies[0]
+    assert f"{start:%a %d %b} 10:00." in bodies[0]
+    assert "Wear loose clothing" in bodies[0]
     with db.session(postgres_engine) as session:
         status = session.exec(select(Message.status).where(reminder)).one()
     assert status == "sent"
+    assert httpx.get(bodies[0].split()[-1]).status_code == 200  # the web process opens its link

@@ -86,6 +86,29 @@ def test_it_keeps_the_visit_where_it_was_when_the_new_time_is_taken(session: Ses
     assert starts(session, visit.id) == ["15:00"]
 
 
+def test_it_moves_to_whoever_is_free_when_the_practitioners_need_not_stay(
+    session: Session,
+) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    bea = make_patient(session, name="Bea", phone="+12125550199")
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-60", practitioner=clinic.lena)
+    book(session, bea, clinic.at(TUESDAY, 14), "massage-60", practitioner=clinic.lena)
+
+    reschedule_visit(
+        session=session,
+        now=CURRENT_TIME,
+        visit_id=visit.id or 0,
+        start=clinic.at(TUESDAY, 14),
+        policy=POLICY,
+        same_practitioners=False,
+    )
+
+    moved = session.exec(select(Appointment).where(Appointment.visit_id == visit.id)).one()
+    assert moved.practitioner_id != clinic.lena.id
+    assert starts(session, visit.id) == ["19:00"]
+
+
 def test_it_refuses_a_move_from_a_stale_version(session: Session) -> None:
     clinic = make_clinic(session)
     alex = assessed_patient(session, clinic)

@@ -38,9 +38,12 @@ def deliver(
     gateway: SmsGateway,
     clock: Callable[[], datetime],
     policy: Policy,
+    public_url: str,
 ) -> None:
     with db.booking_session(engine) as session, db.transaction(session):
-        ready = claim_for_sending(session, message_id=message_id, now=clock(), policy=policy)
+        ready = claim_for_sending(
+            session, message_id=message_id, now=clock(), policy=policy, public_url=public_url
+        )
     if ready is None:
         return
     try:

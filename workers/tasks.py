@@ -40,7 +40,14 @@ def policy() -> Policy:
 @app.task(bind=True, name="triggerpoint.send_message", max_retries=None)
 def send_message(self: Task, message_id: int) -> None:
     try:
-        deliver(engine(), message_id, gateway=gateway(), clock=utc_now, policy=policy())
+        deliver(
+            engine(),
+            message_id,
+            gateway=gateway(),
+            clock=utc_now,
+            policy=policy(),
+            public_url=get_settings().public_url,
+        )
     except TryAgain as again:
         # Without its causes: deliver has logged the failure, and Celery would format the
         # whole chain, deep into the HTTP client, only to throw it away.

@@ -28,6 +28,7 @@ from scheduler.web import (
     calendar_feed,
     inbox,
     my_day,
+    patient_link,
     sign_in,
     waitlist_offer,
 )
@@ -54,6 +55,7 @@ ROUTERS = (
     visit_pages.router,
     my_day.router,
     calendar_feed.router,
+    patient_link.router,
     inbox.router,
     waitlist_pages.router,
     waitlist_offer.router,

@@ -98,7 +98,7 @@ def book(
 ) -> Response:
     clock = clinic_clock(session, now)
     search = _search(form, clock)
-    starts = _slot_start(form.slot)
+    starts = slot_start(form.slot)
 
     def refused(error: DomainError) -> Response:
         outcome = _outcome(session, now, clock, search)
@@ -212,7 +212,9 @@ def slot_value(slot: Slot) -> str:
     return f"{slot.starts_at.isoformat()}~{parts}"
 
 
-def _slot_start(value: str) -> datetime:
+def slot_start(value: str) -> datetime:
+    """The start of a slot's form value, or of a bare ISO start; refused when it reads as
+    neither."""
     try:
         return datetime.fromisoformat(value.split("~", 1)[0])
     except ValueError as error:
