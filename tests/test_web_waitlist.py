@@ -150,6 +150,8 @@ def test_the_offer_link_shows_the_time_and_takes_it(pages: Web) -> None:
         taken = client.post(first)
         too_late = client.get(second)
         again = client.post(second)
+    with pages.browser("frank") as desk:
+        overview = desk.get("/waitlist").text
 
     assert shown.status_code == 200
     assert "A time has opened up" in shown.text and "Take this time" in shown.text
@@ -158,6 +160,9 @@ def test_the_offer_link_shows_the_time_and_takes_it(pages: Web) -> None:
     assert taken.status_code == 200 and "It is yours" in taken.text
     assert "Sorry, this time is gone" in too_late.text and "Take this time" not in too_late.text
     assert "Sorry, this time is gone" in again.text
+    assert "Off the list this week" in overview and "booked" in overview
+    assert "taken" in overview  # the second patient still waits, with the offer's outcome
+    assert "booked from the waitlist" in overview  # what became of the freed time
     with db.session(pages.engine) as session:
         statuses = sorted(offer.status for offer in session.exec(select(WaitlistOffer)))
         booked = session.exec(select(Visit).where(Visit.booked_by.startswith("patient:"))).all()  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from scheduler.web.rendering import page
 router = APIRouter(include_in_schema=False)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WAIT_DAYS = 30  # the end date the form suggests
+RECENT = timedelta(days=7)  # how far back the page shows what happened
 
 
 class NewEntry(BaseModel):
@@ -71,7 +72,7 @@ def _page(
     clock = clinic_clock(session, now)
     recent = session.exec(
         select(Opening)
-        .where(col(Opening.found_at) > now - timedelta(days=7))
+        .where(col(Opening.found_at) > now - RECENT)
         .order_by(col(Opening.found_at).desc())
         .limit(20)
     ).all()
@@ -81,6 +82,11 @@ def _page(
         status_code=status_of(error) if error else 200,
         section="waitlist",
         entries=waitlist(session),
+        left=[
+            listed
+            for listed in waitlist(session, include_closed=True)
+            if listed.entry.closed_at and listed.entry.closed_at > now - RECENT
+        ],
         openings=recent,
         patient=get_patient(session, patient_id) if patient_id else None,
         services=session.exec(select(Service).order_by(col(Service.name))).all(),
