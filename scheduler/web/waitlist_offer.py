@@ -59,6 +59,7 @@ def _offer_page(
         open=offer.status == OfferStatus.OPEN and offer.expires_at > now,
         answer=answer,
         location=location,
+        clinic_name=location.name,
         services=service_names(session, offer),
         practitioners=", ".join(names),
         zone=clinic_zone(location.time_zone),
