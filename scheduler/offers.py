@@ -113,18 +113,17 @@ def _offer_to_next(
     zone: ZoneInfo,
     public_url: str,
 ) -> int:
-    offered = 0
+    made: list[WaitlistOffer] = []
     for entry in _candidates(session, opening, zone):
         slot = _suitable_slot(session, entry, opening, now=now, policy=policy, zone=zone)
         if slot is None:
             continue
-        _offer(session, entry, opening, slot, now=now, policy=policy)
-        offered += 1
-        if offered == policy.offers_at_once:
+        made.append(_offer(session, entry, opening, slot, now=now, policy=policy))
+        if len(made) == policy.offers_at_once:
             break
-    if offered:
-        _send_offers(session, opening, zone=zone, public_url=public_url, now=now)
-    return offered
+    if made:
+        _send_offers(session, made, opening, zone=zone, public_url=public_url, now=now)
+    return len(made)
 
 
 def _candidates(session: Session, opening: Opening, zone: ZoneInfo) -> list[WaitlistEntry]:
@@ -265,7 +264,7 @@ def _offer(
     *,
     now: datetime,
     policy: Policy,
-) -> None:
+) -> WaitlistOffer:
     offer = WaitlistOffer(
         entry_id=entry.id or 0,
         opening_id=opening.id or 0,
@@ -284,23 +283,26 @@ def _offer(
         now=now,
         detail=f"offer={offer.id}, start={slot.starts_at.isoformat()}",
     )
+    return offer
 
 
 def _send_offers(
-    session: Session, opening: Opening, *, zone: ZoneInfo, public_url: str, now: datetime
+    session: Session,
+    offers: list[WaitlistOffer],
+    opening: Opening,
+    *,
+    zone: ZoneInfo,
+    public_url: str,
+    now: datetime,
 ) -> None:
     """A text for each offer just made, in the clinic's words, with the patient's own link."""
     key = signing_key(session)
     location = resolve_location(session, opening.location_id)
     own = session.get(MessageTemplate, "waitlist_offer")
     text = wording("waitlist_offer", own.body if own else None)
-    rows = session.exec(
-        select(WaitlistOffer, Patient)
-        .join(WaitlistEntry, col(WaitlistEntry.id) == WaitlistOffer.entry_id)
-        .join(Patient, col(Patient.id) == WaitlistEntry.patient_id)
-        .where(WaitlistOffer.opening_id == opening.id, WaitlistOffer.offered_at == now)
-    ).all()
-    for offer, patient in rows:
+    for offer in offers:
+        entry = session.get_one(WaitlistEntry, offer.entry_id)  # in the session already
+        patient = session.get_one(Patient, entry.patient_id)
         start = offer.starts_at.astimezone(zone)
         words = render(
             "waitlist_offer",
@@ -384,7 +386,7 @@ def _taken_by(
         .where(col(WaitlistOffer.id) == offer.id)
         .values(status=OfferStatus.ACCEPTED, answered_at=now, visit_id=visit.id)
     )
-    entry.status, entry.visit_id, entry.closed_at = WaitlistStatus.BOOKED, visit.id, now
+    entry.status, entry.closed_at = WaitlistStatus.BOOKED, now
     session.add(entry)
     others = session.exec(
         select(WaitlistOffer.id).where(

@@ -16,6 +16,7 @@ from scheduler.models import (
     SmsOptOut,
     Visit,
     VisitStatus,
+    WaitlistOffer,
 )
 from scheduler.offers import open_offer_for_phone, take_offer
 from scheduler.policy import current_policy
@@ -61,6 +62,7 @@ def receive_text(
     visit = _next_visit(session, patient, now) if patient else None
     checked_in = _checked_in_visit(session, patient, now) if patient else None
     understood = understand(body, asked_for_score=checked_in is not None)
+    offer = None
     if understood.meaning == "confirm" and _word(body) in OFFER_ANSWERS:
         offer = open_offer_for_phone(session, from_phone, now)
         understood = TAKE_OFFER if offer else understood
@@ -76,17 +78,17 @@ def receive_text(
     )
     session.add(inbound)
     session.flush()
-    if understood is TAKE_OFFER:
-        _answer_offer(session, inbound, now=now)
+    if offer is not None:
+        _answer_offer(session, inbound, offer, now=now)
     else:
         _act(session, understood, inbound, visit=visit, checked_in=checked_in, now=now)
     return inbound
 
 
-def _answer_offer(session: Session, inbound: InboundMessage, *, now: datetime) -> None:
+def _answer_offer(
+    session: Session, inbound: InboundMessage, offer: WaitlistOffer, *, now: datetime
+) -> None:
     """A yes to a waitlist offer: the time is booked for the patient, or it is taken already."""
-    offer = open_offer_for_phone(session, inbound.from_phone, now)
-    assert offer is not None  # receive_text found it in this transaction
     answer = take_offer(session, offer_id=offer.id or 0, now=now, policy=current_policy())
     inbound.visit_id = answer.visit.id if answer.visit else None
     session.add(inbound)

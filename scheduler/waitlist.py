@@ -46,6 +46,11 @@ class ListedPatient:
     patient: Patient
     offers: list[WaitlistOffer] = field(default_factory=list)
 
+    @property
+    def visit_id(self) -> int | None:
+        """The visit booked from the list: the one its accepted offer made."""
+        return next((o.visit_id for o in self.offers if o.status == OfferStatus.ACCEPTED), None)
+
 
 def add_to_waitlist(
     session: Session,

@@ -139,15 +139,20 @@ def make_patient(
 
 
 def assessed_patient(
-    session: Session, clinic: Clinic, *, name: str = "Alex Moreno", phone: str = "+12125550101"
+    session: Session,
+    clinic: Clinic,
+    *,
+    name: str = "Alex Moreno",
+    phone: str = "+12125550101",
+    hour: int = 9,
 ) -> Patient:
-    """A patient with intake and consent whose assessment took place last week."""
+    """A patient with intake and consent whose assessment took place last week at `hour`."""
     patient = make_patient(session, name=name, phone=phone, intake=True)
     last_week = (CURRENT_TIME - timedelta(days=7)).astimezone(clinic.zone).date()
     visit = book(
         session,
         patient,
-        clinic.at(last_week, 9),
+        clinic.at(last_week, hour),
         "assessment-60",
         practitioner=clinic.dana,
         now=CURRENT_TIME - timedelta(days=10),

@@ -29,8 +29,8 @@ from scheduler.offers import offer_openings
 from scheduler.practitioner_admin import add_time_off, remove_time_off, set_working_hours
 from scheduler.replies import receive_text
 from scheduler.setup import Shift
-from scheduler.visits import cancel_visit, complete
-from scheduler.waitlist import Wants, add_to_waitlist, remove_from_waitlist
+from scheduler.visits import cancel_visit
+from scheduler.waitlist import Wants, add_to_waitlist, listed_entry, remove_from_waitlist
 from tests.factories import (
     CURRENT_TIME,
     POLICY,
@@ -159,7 +159,7 @@ def test_the_first_yes_gets_it_and_a_later_yes_hears_it_is_taken(session: Sessio
     assert offers_by_patient(session) == {"Dee": OfferStatus.ACCEPTED, "Ben": OfferStatus.TAKEN}
     entries = {e.patient_id: e for e in session.exec(select(WaitlistEntry))}
     assert entries[dee.id or 0].status == WaitlistStatus.BOOKED
-    assert entries[dee.id or 0].visit_id == booked.id
+    assert listed_entry(session, entries[dee.id or 0].id or 0).visit_id == booked.id
     assert entries[ben.id or 0].status == WaitlistStatus.WAITING  # still on the list
     assert booked.booked_by == f"patient:{dee.id}"
     first = session.exec(select(Opening).order_by(col(Opening.id))).first()
@@ -249,17 +249,7 @@ def test_only_times_the_patient_could_book_are_offered(session: Session) -> None
         now=NOW,
         actor="user:frontdesk",
     )
-    assessed = make_patient(session, name="Sam Assessed", phone="+12125550131", intake=True)
-    last_week = (CURRENT_TIME - timedelta(days=7)).astimezone(clinic.zone).date()
-    assessment = book(
-        session,
-        assessed,
-        clinic.at(last_week, 11),
-        "assessment-60",
-        practitioner=clinic.dana,
-        now=CURRENT_TIME - timedelta(days=10),
-    )
-    complete(session=session, now=CURRENT_TIME - timedelta(days=7), visit_id=assessment.id or 0)
+    assessed = assessed_patient(session, clinic, name="Sam Assessed", phone="+12125550131", hour=11)
     add_to_waitlist(
         session,
         patient_id=assessed.id or 0,

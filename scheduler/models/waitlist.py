@@ -48,7 +48,6 @@ class WaitlistEntry(SQLModel, table=True):
     )
     added_at: datetime = instant()
     added_by: str = ""
-    visit_id: int | None = Field(default=None, foreign_key="visit.id")
     closed_at: datetime | None = instant(nullable=True)
 
 

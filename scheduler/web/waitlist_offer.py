@@ -15,11 +15,10 @@ from scheduler.offers import Answer, offer_by_link, service_names, take_offer
 from scheduler.policy import current_policy
 from scheduler.schedule import resolve_location
 from scheduler.wallclock import clinic_zone
+from scheduler.web.patient_link import PRIVATE
 from scheduler.web.rendering import page
 
 router = APIRouter(include_in_schema=False)
-# The link is the key: keep it out of other sites' logs and out of caches.
-PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 @router.get("/w/{token}", dependencies=[PUBLIC])

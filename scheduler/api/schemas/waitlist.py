@@ -62,6 +62,7 @@ def entry_public(listed: ListedPatient) -> WaitlistEntryPublic:
         {
             **listed.entry.model_dump(),
             "patient_name": listed.patient.name,
+            "visit_id": listed.visit_id,
             "offers": [OfferPublic.model_validate(offer) for offer in listed.offers],
         }
     )

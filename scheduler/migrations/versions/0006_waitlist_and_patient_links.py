@@ -39,11 +39,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=7), nullable=False),
         instant("added_at"),
         sa.Column("added_by", sa.String(), nullable=False),
-        sa.Column("visit_id", sa.Integer(), nullable=True),
         instant("closed_at", nullable=True),
         sa.ForeignKeyConstraint(["patient_id"], ["patient.id"]),
         sa.ForeignKeyConstraint(["location_id"], ["location.id"]),
-        sa.ForeignKeyConstraint(["visit_id"], ["visit.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_waitlist_entry_patient_id", "waitlist_entry", ["patient_id"])
