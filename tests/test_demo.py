@@ -3,7 +3,6 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,15 +15,10 @@ import httpx
 import pytest
 
 from scheduler.clock import utc_now
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_SECONDS = 300  # a fresh clone installs its packages first (from uv's cache when warm)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

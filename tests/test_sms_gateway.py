@@ -1,7 +1,6 @@
 """The SMS gateways: the real twilio client, over real HTTP, against the local Twilio double."""
 
 import logging
-import socket
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,6 +8,7 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
+from tests.processes import free_port
 from tests.twilio_fixtures import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -44,12 +44,6 @@ def send_error(double: Double, *, to: str = PATIENT) -> SmsError:
     with pytest.raises(SmsError) as caught:
         gateway(double).send(to=to, body="See you tomorrow at 10:00.", message_id=1)
     return caught.value
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_it_sends_through_the_real_client(twilio_double: Double) -> None:

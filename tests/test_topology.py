@@ -2,9 +2,7 @@
 processes, on PostgreSQL and Redis, sending through the real twilio client to the double."""
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,6 +18,7 @@ from scheduler.accounts import add_user
 from scheduler.clock import utc_now
 from scheduler.models import Message, Role
 from tests.factories import NEW_YORK, assessed_patient, make_clinic
+from tests.processes import TRIGGERPOINT, free_port
 from tests.twilio_fixtures import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -30,13 +29,6 @@ from tests.twilio_fixtures import (
 )
 
 __all__ = ["twilio_double", "twilio_double_server"]
-TRIGGERPOINT = Path(sys.executable).with_name("triggerpoint")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Stack:

@@ -1,0 +1,115 @@
+"""A clinic's pipeline for tests: one booked visit, its outbox rows, a `triggerpoint worker`
+process on the test's database and broker, the Twilio double; ticks are driven by the test."""
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from scheduler import db
+from scheduler.clock import utc_now
+from scheduler.models import Message, Visit
+from tests.factories import NEW_YORK, Clinic, assessed_patient, book, make_clinic
+from tests.processes import TRIGGERPOINT
+from tests.twilio_fixtures import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, Double
+from workers.celery_app import make_app
+from workers.dispatch import tick
+
+
+@dataclass
+class Pipeline:
+    engine: Engine
+    double: Double
+    clinic: Clinic
+    visit: Visit
+    enqueue_to: str
+    worker: "WorkerProcess"
+
+    def tick(self, now: datetime) -> int:
+        return tick(self.engine, now=now, enqueue=enqueuer(self.enqueue_to))
+
+    def bodies(self, count: int, timeout: float = 20.0) -> list[str]:
+        """The texts the double received, once there are `count` of them (or the timeout)."""
+        deadline = time.monotonic() + timeout
+        while len(self.double.messages()) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return [m["form"]["Body"] for m in self.double.messages()]
+
+    def message(self, kind: str) -> Message:
+        with db.session(self.engine) as session:
+            query = select(Message).where(Message.kind == kind).order_by(col(Message.id).desc())
+            return session.exec(query).first()  # type: ignore[return-value]
+
+
+def enqueuer(redis_url: str) -> Callable[[Sequence[int]], None]:
+    """Puts send tasks on the test's Redis, as the dispatcher puts them on the configured one."""
+    app = make_app(redis_url)
+
+    def enqueue(message_ids: Sequence[int]) -> None:
+        for message_id in message_ids:
+            app.send_task("triggerpoint.send_message", args=[message_id])
+
+    return enqueue
+
+
+class WorkerProcess:
+    """`triggerpoint worker` as a clinic runs it, with the test's database, broker and double."""
+
+    def __init__(self, environment: dict[str, str], log: Path, concurrency: int = 1) -> None:
+        self.environment, self.log, self.concurrency = environment, log, concurrency
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(TRIGGERPOINT), "worker", "--concurrency", str(self.concurrency)],
+            env=self.environment,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while b"ready." not in self.log.read_bytes():
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, "worker did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+@contextmanager
+def running_pipeline(
+    engine: Engine, redis_url: str, double: Double, folder: Path
+) -> Iterator[Pipeline]:
+    """A visit booked three days ahead, with its worker running until the block ends."""
+    now = utc_now()
+    with db.booking_session(engine) as session, db.transaction(session):
+        clinic = make_clinic(session, workdays=range(7), today=now.date())
+        alex = assessed_patient(session, clinic)
+        day = (now + timedelta(days=3)).astimezone(NEW_YORK).date()
+        visit = book(session, alex, clinic.at(day, 10), "dry-needling-30", "massage-60", now=now)
+    environment = os.environ | {
+        "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "TRIGGERPOINT_BROKER_URL": redis_url,
+        "TRIGGERPOINT_TWILIO_API_URL": double.url,
+        "TRIGGERPOINT_PUBLIC_URL": "http://127.0.0.1:9",
+        "TRIGGERPOINT_SEND_WINDOW_OPENS": "00:00",  # the worker checks the window on the real
+        "TRIGGERPOINT_SEND_WINDOW_CLOSES": "23:59",  # clock, whatever time the tests run
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+    }
+    worker = WorkerProcess(environment, folder / "worker.log")
+    worker.start()
+    try:
+        yield Pipeline(engine, double, clinic, visit, redis_url, worker)
+    finally:
+        worker.stop()
