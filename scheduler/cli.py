@@ -1,28 +1,30 @@
-"""The `triggerpoint` command line."""
+"""The `triggerpoint` command line.
+
+Each command imports the heavy parts it needs (the web server, migrations, the availability
+search) when it runs, so that `triggerpoint worker` and `triggerpoint dispatcher`, which a
+clinic restarts, start without loading the whole product.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import typer
-import uvicorn
 from sqlmodel import Session, col, select
 
-from scheduler import db, migrate
-from scheduler.accounts import add_user
-from scheduler.availability import PartRequest, Slot
+from scheduler import db
 from scheduler.clock import utc_now
-from scheduler.day_sheet import practitioner_day
-from scheduler.demo import ensure_demo_clinic
 from scheduler.errors import DomainError
 from scheduler.logs import configure_logging
 from scheduler.models import Location, Practitioner, Role, Room
 from scheduler.settings import get_settings
-from scheduler.slots import find_open_slots, parts_for
 from scheduler.wallclock import clinic_zone
+
+if TYPE_CHECKING:
+    from scheduler.availability import Slot
 
 app = typer.Typer(help="Triggerpoint: scheduling and aftercare for dry needling clinics.")
 db_app = typer.Typer(help="The database.")
@@ -40,6 +42,8 @@ def main() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the latest schema."""
+    from scheduler import migrate
+
     migrate.upgrade(get_settings().database_url)
 
 
@@ -52,6 +56,8 @@ def user_add(
     ] = None,
 ) -> None:
     """Create a staff account; prints its password and an API token, shown only this once."""
+    from scheduler.accounts import add_user
+
     with db.booking_session(db.make_engine()) as session, db.transaction(session):
         try:
             created = add_user(
@@ -67,6 +73,8 @@ def user_add(
 @app.command()
 def seed(demo: Annotated[bool, typer.Option("--demo", help="The demo clinic")] = False) -> None:
     """Fill an empty database with the demo clinic."""
+    from scheduler.demo import ensure_demo_clinic
+
     if not demo:
         raise typer.BadParameter("only --demo is available", param_hint="--demo")
     typer.echo(
@@ -79,6 +87,10 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="The demo clinic")] =
 @app.command()
 def overview() -> None:
     """The clinic at a glance: everyone's next clinic day and the first open times after it."""
+    from scheduler.availability import PartRequest
+    from scheduler.demo import ensure_demo_clinic
+    from scheduler.slots import find_open_slots
+
     ensure_demo_clinic(get_settings(), now=utc_now())
     with db.session(db.make_engine()) as session:
         zone = _zone(session)
@@ -105,6 +117,8 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Web worker processes")] = 1,
 ) -> None:
     """Serve the web app, the JSON API and Twilio's webhooks."""
+    import uvicorn
+
     uvicorn.run(
         "scheduler.api.app:create_app",
         factory=True,
@@ -123,6 +137,8 @@ def availability(
     practitioner: Annotated[int | None, typer.Option(help="Only this practitioner id")] = None,
 ) -> None:
     """List the open start times for a visit (--practitioner takes the parts they can give)."""
+    from scheduler.slots import find_open_slots, parts_for
+
     codes = [code.strip() for code in services.split(",")]
     with _clinic_session() as session:
         try:
@@ -152,7 +168,7 @@ def _clinic_session() -> Iterator[Session]:
         yield session
 
 
-def _print_slots(session: Session, slots: list[Slot], zone: ZoneInfo) -> None:
+def _print_slots(session: Session, slots: "list[Slot]", zone: ZoneInfo) -> None:
     names = {p.id: p.name for p in session.exec(select(Practitioner))}
     rooms = {r.id: r.name for r in session.exec(select(Room))}
     for slot in slots:
@@ -184,6 +200,8 @@ def schedule(
 
 
 def _print_day(session: Session, practitioner: Practitioner, day: date, zone: ZoneInfo) -> None:
+    from scheduler.day_sheet import practitioner_day
+
     entries = practitioner_day(session, practitioner_id=practitioner.id or 0, day=day)
     typer.echo(f"{practitioner.name}, {day:%A %d %B %Y}")
     for entry in entries:

@@ -1,7 +1,8 @@
 """The full `triggerpoint` command line: the core's commands plus the messaging processes.
 
 The core (`scheduler.cli`) knows nothing of Celery, APScheduler or Twilio; this module adds the
-commands that run them, so the dependency points one way only.
+commands that run them, so the dependency points one way only. Like the core's, each command
+imports what it runs when it runs: a restarted worker or dispatcher is an outage until it is up.
 """
 
 import logging
@@ -9,13 +10,8 @@ from typing import Annotated
 
 import typer
 
-from scheduler import db
 from scheduler.cli import app
 from scheduler.settings import get_settings
-from workers import demo_stack
-from workers import dispatcher as dispatcher_process
-from workers.celery_app import app as celery_app
-from workers.sms import gateway_from_settings
 
 __all__ = ["app"]
 
@@ -29,6 +25,9 @@ def worker(
     One process, `concurrency` threads: a send mostly waits on the database and on Twilio, and
     threads share one connection pool and one Twilio client. Run a worker per CPU core.
     """
+    from workers.celery_app import app as celery_app
+    from workers.sms import gateway_from_settings
+
     gateway_from_settings(get_settings())  # says at start-up when texts will not leave the machine
     for per_task in ("celery.worker.strategy", "celery.app.trace"):
         # "received" and "succeeded" for every task; the send itself logs one line per text.
@@ -50,6 +49,9 @@ def dispatcher(
     interval: Annotated[float, typer.Option(min=0.05, help="Seconds between ticks")] = 0.5,
 ) -> None:
     """Hand due messages to the workers. Run exactly one (a second is harmless, not useful)."""
+    from scheduler import db
+    from workers import dispatcher as dispatcher_process
+
     dispatcher_process.run(db.make_engine(), interval_seconds=interval)
 
 
@@ -59,6 +61,8 @@ def demo(
     port: Annotated[int, typer.Option(min=1, max=65535, envvar="TRIGGERPOINT_DEMO_PORT")] = 8000,
 ) -> None:
     """Run the whole product here: web app, dispatcher and a worker, on the demo clinic."""
+    from workers import demo_stack
+
     raise typer.Exit(demo_stack.run(host=host, port=port))
 
 
@@ -68,9 +72,7 @@ def fake_twilio(
     port: int = 8765,
 ) -> None:
     """A local stand-in for Twilio's Messages API, for development and tests."""
-    # Imported here: the web stack it needs would slow every other command's start, the
-    # dispatcher's among them (a restarted dispatcher is an outage until its first tick).
-    from workers.twilio_double.app import serve as serve_double  # noqa: PLC0415
+    from workers.twilio_double.app import serve as serve_double
 
     settings = get_settings()
     serve_double(
