@@ -4,11 +4,13 @@ twilio client and the Twilio double, each in processes of its own, on PostgreSQL
 Throughput: 10,000 replies due at one instant, drained by two `triggerpoint worker` processes
 (as the command starts them by default) while the double refuses about 2% of creates with 429 and
 0.5% with 503; when 30% have arrived one worker is killed (SIGKILL to its process group) and a
-new one started. Counted at the double: sends/s from the first message received to the last,
-lateness (received - send_at), rows lost, rows received twice; in the database, rows left
-`unknown`. Rows a dead worker left claimed are handed to `return_stale_claims` once nothing else
-moves, as the dispatcher's sweep would a minute (queued) or five minutes (sending) later. The
-same run times a plain loop of the real client against the same double.
+new one started. Counted at the double: sends/s, lateness (received - send_at), rows lost, rows
+received twice; in the database, rows left `unknown`. Rows a dead worker left claimed are handed
+to `return_stale_claims` once nothing else moves, as the dispatcher's sweep would a minute
+(queued) or five minutes (sending) later. sends/s runs from the first text received to the last
+one before that stand-in sweep: when the sweep runs is the bench's choice, not the pipeline's
+speed. The figure to the last text, the swept ones included, is reported beside it. The same run
+times a plain loop of the real client against the same double.
 
 Timeliness: 2,000 replies spread over 60 s, 500 more due at one instant 20 s in, and the
 dispatcher stopped at 35 s and started again 10 s later, with no faults injected.
@@ -153,18 +155,19 @@ def throughput_phase(
         due = utc_now() + LEAD
         rows = add_replies(engine, patients, label="steady", due=[due] * MESSAGES, now=utc_now())
         kill = kill_and_replace(pipeline, victim, at=int(MESSAGES * KILL_AT_SHARE))
-        requeued = drain(engine, "steady", deadline=time.monotonic() + DRAIN_SECONDS)
+        drained = drain(engine, "steady", deadline=time.monotonic() + DRAIN_SECONDS)
     busy = busy_share(busy_before, cpu_ticks())
     received = receipts(pipeline.double)
-    got = [received[i] for i in rows if i in received]
-    first, last = min(r[0] for r in got), max(r[0] for r in got)
+    got = sorted(received[i][0] for i in rows if i in received)
+    flowed = [at for at in got if drained.first_sweep is None or at < drained.first_sweep]
     faults = pipeline.double.requests()["by_status"]
     return {
-        "sends_per_second": round(len(got) / (last - first).total_seconds(), 1),
-        "drain_seconds": round((last - due).total_seconds(), 1),
+        "sends_per_second": rate(flowed),
+        "sends_per_second_with_swept": rate(got),
+        "drain_seconds": round((got[-1] - due).total_seconds(), 1),
         **lateness("lateness", rows, received),
         **exactness("", engine, ["steady"], rows, received),
-        "requeued_by_sweep": requeued,
+        "requeued_by_sweep": drained.requeued,
         "answered_429": faults.get("429", 0),
         "answered_503": faults.get("503", 0),
         "create_requests": sum(faults.values()),
@@ -211,14 +214,20 @@ def kill_and_replace(pipeline: Harness, victim: Service, *, at: int) -> dict[str
     }
 
 
-def drain(engine: Engine, label: str, *, deadline: float) -> int:
-    """Waits until no row of `label` is pending; returns how many stuck claims were returned.
+@dataclass
+class Drained:
+    requeued: int = 0  # stuck claims the stand-in sweep returned
+    first_sweep: datetime | None = None  # when it first returned any
+
+
+def drain(engine: Engine, label: str, *, deadline: float) -> Drained:
+    """Waits until no row of `label` is pending.
 
     Once nothing has moved for STALL_SECONDS and Redis holds no task, what is still claimed
     was lost with a killed worker or a stopped dispatcher: the sweep a dispatcher runs after
     QUEUED_STALE_AFTER or SENDING_STALE_AFTER is run now, for claims older than STUCK_CLAIM.
     """
-    requeued, seen, since = 0, Counter[str](), time.monotonic()
+    drained, seen, since = Drained(), Counter[str](), time.monotonic()
     while time.monotonic() < deadline:
         counts = statuses(engine, label)
         if not any(counts[status] for status in PENDING):
@@ -226,12 +235,20 @@ def drain(engine: Engine, label: str, *, deadline: float) -> int:
         if counts != seen:
             seen, since = counts, time.monotonic()
         elif time.monotonic() - since > STALL_SECONDS and waiting_tasks() == 0:
-            requeued += return_stale_claims(
+            returned = return_stale_claims(
                 engine, now=utc_now(), queued_after=STUCK_CLAIM, sending_after=STUCK_CLAIM
             )[0]
+            if returned and drained.first_sweep is None:
+                drained.first_sweep = utc_now()
+            drained.requeued += returned
             since = time.monotonic()
         time.sleep(0.25)
-    return requeued
+    return drained
+
+
+def rate(received_at: list[datetime]) -> float:
+    """Texts per second from the first of these receipts (sorted) to the last."""
+    return round(len(received_at) / (received_at[-1] - received_at[0]).total_seconds(), 1)
 
 
 def lateness(name: str, rows: dict[int, datetime], received: Receipts) -> dict[str, float]:
@@ -284,8 +301,8 @@ def timeliness_phase(
     )
     outage = pause(pipeline, dispatcher, at=start + PAUSE_AT)
     sleep_until(start + timedelta(seconds=SPREAD_SECONDS))
-    requeued = drain(engine, "spread", deadline=time.monotonic() + 60)
-    requeued += drain(engine, "burst", deadline=time.monotonic() + 10)
+    requeued = drain(engine, "spread", deadline=time.monotonic() + 60).requeued
+    requeued += drain(engine, "burst", deadline=time.monotonic() + 10).requeued
     received = receipts(pipeline.double)
     return {
         "timely_requeued_by_sweep": requeued,
@@ -388,7 +405,8 @@ def describe(f: dict[str, Any]) -> list[str]:
         f"503 x {f['answered_503']} of {f['create_requests']} creates (turns of one kind at a "
         f"time); worker killed at {f['killed_at_accepted']} accepted, replacement ready in "
         f"{f['replacement_ready_seconds']} s; CPUs {f['cpu_busy_share']:.0%} busy meanwhile",
-        f"  {f['sends_per_second']} sends/s, all sent in {f['drain_seconds']} s; lateness p50 "
+        f"  {f['sends_per_second']} sends/s ({f['sends_per_second_with_swept']} to the last swept "
+        f"text), all sent in {f['drain_seconds']} s; lateness p50 "
         f"{f['lateness_p50_ms'] / 1000:.1f} s p99 {f['lateness_p99_ms'] / 1000:.1f} s",
         f"  lost {f['lost']}, duplicated {f['duplicated']}, unfinished {f['unfinished']}, "
         f"unknown {f['unknown']} "
