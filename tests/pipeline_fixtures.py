@@ -113,3 +113,19 @@ def running_pipeline(
         yield Pipeline(engine, double, clinic, visit, redis_url, worker)
     finally:
         worker.stop()
+
+
+def start_dispatcher(
+    engine: Engine, redis_url: str, log: Path, *, interval: float
+) -> subprocess.Popen[bytes]:
+    """`triggerpoint dispatcher` on the test's database and Redis, its output in `log`."""
+    environment = os.environ | {
+        "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "TRIGGERPOINT_BROKER_URL": redis_url,
+    }
+    return subprocess.Popen(
+        [str(TRIGGERPOINT), "dispatcher", "--interval", str(interval)],
+        env=environment,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )

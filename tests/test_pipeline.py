@@ -1,8 +1,6 @@
 """The whole path: outbox row, dispatcher tick, Redis, a real Celery worker process, the real
 twilio client, the Twilio double. Time is controlled through the tick's `now`, not by sleeping."""
 
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,8 +17,7 @@ from scheduler.models import Message
 from scheduler.replies import receive_text
 from scheduler.visits import cancel_visit
 from tests.factories import NEW_YORK, POLICY, assessed_patient, book, make_clinic
-from tests.pipeline_fixtures import Pipeline, running_pipeline
-from tests.processes import TRIGGERPOINT
+from tests.pipeline_fixtures import Pipeline, running_pipeline, start_dispatcher
 from tests.twilio_fixtures import (
     Double,
     twilio_double,
@@ -149,22 +146,6 @@ def test_the_dispatcher_process_hands_due_texts_to_the_queue(
         dispatcher.wait(10)
 
     assert confirmation_status(engine) == "queued", log.read_text()
-
-
-def start_dispatcher(
-    engine: Engine, redis_url: str, log: Path, *, interval: float
-) -> subprocess.Popen[bytes]:
-    """`triggerpoint dispatcher` on the test's database and Redis, its output in `log`."""
-    environment = os.environ | {
-        "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "TRIGGERPOINT_BROKER_URL": redis_url,
-    }
-    return subprocess.Popen(
-        [str(TRIGGERPOINT), "dispatcher", "--interval", str(interval)],
-        env=environment,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 def confirmation_status(engine: Engine) -> str:

@@ -20,7 +20,8 @@ from scheduler import db
 from scheduler.clock import utc_now
 from scheduler.models import PENDING, Message, MessageStatus
 from tests.factories import make_clinic, make_patient
-from tests.test_pipeline import TRIGGERPOINT, WorkerProcess, enqueuer, start_dispatcher
+from tests.pipeline_fixtures import WorkerProcess, enqueuer, start_dispatcher
+from tests.processes import TRIGGERPOINT
 from tests.twilio_fixtures import (
     ACCOUNT_SID,
     AUTH_TOKEN,
