@@ -2,6 +2,11 @@
 
 PostgreSQL-backed tests are skipped with the reason when no server answers, unless
 TRIGGERPOINT_REQUIRE_SERVICES=1 (as in CI), which turns that skip into a failure.
+
+The suite runs in two processes (pytest-xdist, `-n 2` in pyproject.toml; `-n 0` for one): each
+has its own PostgreSQL database (named after its pid) and its own Redis database (the configured
+one for the first process, the next for the second), so their workers never take each other's
+tasks.
 """
 
 import os
@@ -44,16 +49,23 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """A Redis database of its own for the tests (emptied first)."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+def redis_url(worker_id: str) -> str:
+    """A Redis database of this test process's own (emptied first)."""
+    base, _, number = REDIS_URL.rpartition("/")
+    url = f"{base}/{int(number) + _process_index(worker_id)}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
     try:
         client.flushdb()
     except redis.RedisError as error:
-        missing_service(f"no Redis at {REDIS_URL}: {error}")
+        missing_service(f"no Redis at {url}: {error}")
     finally:
         client.close()
-    return REDIS_URL
+    return url
+
+
+def _process_index(worker_id: str) -> int:
+    """0 for the only or first test process ("master", "gw0"), 1 for "gw1", and so on."""
+    return int(worker_id[2:]) if worker_id.startswith("gw") else 0
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from scheduler import db
 from scheduler.clock import utc_now
 from scheduler.models import Message, Visit
-from tests.factories import NEW_YORK, Clinic, assessed_patient, book, make_clinic
+from scheduler.visits import cancel_visit
+from tests.factories import NEW_YORK, POLICY, Clinic, assessed_patient, book, make_clinic
 from tests.processes import TRIGGERPOINT
 from tests.twilio_fixtures import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, Double
 from workers.celery_app import make_app
@@ -41,6 +42,18 @@ class Pipeline:
         while len(self.double.messages()) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         return [m["form"]["Body"] for m in self.double.messages()]
+
+    def cancel_visit(self) -> None:
+        """The front desk cancels the visit."""
+        with db.booking_session(self.engine) as session, db.transaction(session):
+            cancel_visit(
+                session=session,
+                now=utc_now(),
+                visit_id=self.visit.id or 0,
+                reason="",
+                cancelled_by="front desk",
+                policy=POLICY,
+            )
 
     def message(self, kind: str) -> Message:
         with db.session(self.engine) as session:

@@ -11,11 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from scheduler import db
-from scheduler.clock import utc_now
-from scheduler.visits import cancel_visit
 from tests.conftest import missing_service
-from tests.factories import POLICY
 from tests.pipeline_fixtures import Pipeline, running_pipeline
 from tests.processes import RedisServer
 from tests.twilio_fixtures import Double, twilio_double, twilio_double_server
@@ -25,27 +21,19 @@ __all__ = ["twilio_double", "twilio_double_server"]
 
 
 @contextmanager
-def own_redis(folder: Path, *, keeps_queue: bool) -> Iterator[RedisServer]:
+def pipeline_on_own_redis(
+    engine: Engine, double: Double, folder: Path, *, keeps_queue: bool
+) -> Iterator[tuple[RedisServer, Pipeline]]:
+    """The test's pipeline on a Redis server of its own, which the test may restart."""
     if shutil.which("redis-server") is None:
         missing_service("no redis-server to start a Redis of the test's own")
-    server = RedisServer(folder, keeps_queue=keeps_queue)
-    server.start()
+    broker = RedisServer(folder, keeps_queue=keeps_queue)
+    broker.start()
     try:
-        yield server
+        with running_pipeline(engine, broker.url, double, folder) as pipeline:
+            yield broker, pipeline
     finally:
-        server.stop()
-
-
-def cancel(pipeline: Pipeline) -> None:
-    with db.booking_session(pipeline.engine) as session, db.transaction(session):
-        cancel_visit(
-            session=session,
-            now=utc_now(),
-            visit_id=pipeline.visit.id or 0,
-            reason="",
-            cancelled_by="front desk",
-            policy=POLICY,
-        )
+        broker.stop()
 
 
 def wait_until_taken(broker: RedisServer, timeout: float = 20.0) -> None:
@@ -58,13 +46,13 @@ def wait_until_taken(broker: RedisServer, timeout: float = 20.0) -> None:
 def test_a_visit_cancelled_while_queued_gets_nothing_after_redis_and_the_worker_restart(
     postgres_engine: Engine, twilio_double: Double, tmp_path: Path
 ) -> None:
-    with (
-        own_redis(tmp_path, keeps_queue=True) as broker,
-        running_pipeline(postgres_engine, broker.url, twilio_double, tmp_path) as pipeline,
+    with pipeline_on_own_redis(postgres_engine, twilio_double, tmp_path, keeps_queue=True) as (
+        broker,
+        pipeline,
     ):
         pipeline.worker.stop()
         assert pipeline.tick(pipeline.message("reminder_24h").send_at) == 2
-        cancel(pipeline)
+        pipeline.cancel_visit()
 
         broker.restart()
         assert broker.queued() == 2  # confirmation and reminder outlived the restart
@@ -79,9 +67,9 @@ def test_a_visit_cancelled_while_queued_gets_nothing_after_redis_and_the_worker_
 def test_texts_the_broker_lost_go_out_once_after_the_sweep(
     postgres_engine: Engine, twilio_double: Double, tmp_path: Path
 ) -> None:
-    with (
-        own_redis(tmp_path, keeps_queue=False) as broker,
-        running_pipeline(postgres_engine, broker.url, twilio_double, tmp_path) as pipeline,
+    with pipeline_on_own_redis(postgres_engine, twilio_double, tmp_path, keeps_queue=False) as (
+        broker,
+        pipeline,
     ):
         pipeline.worker.stop()
         due = pipeline.message("reminder_24h").send_at
@@ -107,9 +95,9 @@ def test_texts_the_broker_lost_go_out_once_after_the_sweep(
 def test_a_running_worker_carries_on_after_redis_restarts(
     postgres_engine: Engine, twilio_double: Double, tmp_path: Path
 ) -> None:
-    with (
-        own_redis(tmp_path, keeps_queue=False) as broker,
-        running_pipeline(postgres_engine, broker.url, twilio_double, tmp_path) as pipeline,
+    with pipeline_on_own_redis(postgres_engine, twilio_double, tmp_path, keeps_queue=False) as (
+        broker,
+        pipeline,
     ):
         broker.restart()
 

@@ -15,7 +15,6 @@ from scheduler.booking import reschedule_visit
 from scheduler.clock import utc_now
 from scheduler.models import Message
 from scheduler.replies import receive_text
-from scheduler.visits import cancel_visit
 from tests.factories import NEW_YORK, POLICY, assessed_patient, book, make_clinic
 from tests.pipeline_fixtures import Pipeline, running_pipeline, start_dispatcher
 from tests.twilio_fixtures import (
@@ -59,15 +58,7 @@ def test_it_sends_nothing_for_a_visit_cancelled_while_its_texts_were_queued(
     pipeline.worker.stop()
     reminder = pipeline.message("reminder_24h")
     assert pipeline.tick(reminder.send_at) == 2  # confirmation and reminder, waiting in Redis
-    with db.booking_session(pipeline.engine) as session, db.transaction(session):
-        cancel_visit(
-            session=session,
-            now=utc_now(),
-            visit_id=pipeline.visit.id or 0,
-            reason="",
-            cancelled_by="front desk",
-            policy=POLICY,
-        )
+    pipeline.cancel_visit()
 
     pipeline.worker.start()
 
