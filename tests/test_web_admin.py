@@ -4,12 +4,15 @@ from sqlmodel import col, select
 
 from scheduler import db
 from scheduler.models import (
+    Location,
     MessageTemplate,
+    OpeningHours,
     Practitioner,
     Room,
     Service,
     TimeOff,
     User,
+    Visit,
     WorkingHours,
 )
 from scheduler.policy import current_policy
@@ -20,6 +23,7 @@ from tests.web_pages import audit_actions, clinic_data, submit
 
 TUESDAY = next_weekday(1)
 ADMIN_PAGES = [
+    "/admin/clinic",
     "/admin/practitioners",
     "/admin/practitioners/1",
     "/admin/rooms",
@@ -83,16 +87,20 @@ def test_it_sets_weekly_hours(pages: Web) -> None:
     assert ("working_hours.set", f"practitioner:{lena}") in audit_actions(pages)
 
 
-def test_it_refuses_hours_that_would_strand_a_booked_visit_and_says_which(pages: Web) -> None:
+def massage_with_lena_on_tuesday_at_16(pages: Web) -> Visit:
     with clinic_data(pages) as session:
         alex = assessed_patient(session, pages.clinic)
-        visit = book(
+        return book(
             session,
             alex,
             pages.clinic.at(TUESDAY, 16),
             "massage-30",
             practitioner=pages.clinic.lena,
         )
+
+
+def test_it_refuses_hours_that_would_strand_a_booked_visit_and_says_which(pages: Web) -> None:
+    visit = massage_with_lena_on_tuesday_at_16(pages)
 
     with pages.browser("ada") as client:
         refused = submit(
@@ -106,6 +114,62 @@ def test_it_refuses_hours_that_would_strand_a_booked_visit_and_says_which(pages:
             select(WorkingHours.ends).where(WorkingHours.practitioner_id == pages.clinic.lena.id)
         ).all()
     assert set(ends) == {time(17)}
+
+
+WEEKDAYS_OPEN = {
+    "name": "Riverside Physio & Rehab",
+    "phone": "+1 212 555 0199",
+    "open_days": ["0", "1", "2", "3", "4"],
+    "opens": ["08:00"] * 5 + [""] * 2,
+    "closes": ["18:00"] * 5 + [""] * 2,
+}
+
+
+def opening_hours(pages: Web) -> set[tuple[int, time, time]]:
+    with db.session(pages.engine) as session:
+        rows = session.exec(select(OpeningHours)).all()
+    return {(row.weekday, row.opens, row.closes) for row in rows}
+
+
+def test_it_sets_the_clinics_name_phone_and_opening_hours(pages: Web) -> None:
+    with pages.browser("ada") as client:
+        saved = submit(pages, client, "/admin/clinic", **WEEKDAYS_OPEN)
+        shown = client.get("/admin/clinic").text
+
+    assert saved.status_code == 303
+    assert opening_hours(pages) == {(day, time(8), time(18)) for day in range(5)}
+    with db.session(pages.engine) as session:
+        clinic = session.exec(select(Location)).one()
+    assert (clinic.name, clinic.phone) == ("Riverside Physio & Rehab", "+1 212 555 0199")
+    assert 'value="Riverside Physio &amp; Rehab"' in shown
+    assert ("location.updated", f"location:{clinic.id}") in audit_actions(pages)
+
+
+def test_it_refuses_opening_hours_that_would_strand_a_booked_visit(pages: Web) -> None:
+    visit = massage_with_lena_on_tuesday_at_16(pages)
+    before = opening_hours(pages)
+
+    with pages.browser("ada") as client:
+        refused = submit(
+            pages, client, "/admin/clinic", **WEEKDAYS_OPEN | {"closes": ["15:00"] * 5 + [""] * 2}
+        )
+
+    assert refused.status_code == 409
+    assert f"visit {visit.id} on {TUESDAY:%a %d %b} 16:00" in refused.text
+    assert opening_hours(pages) == before
+    with db.session(pages.engine) as session:
+        assert session.exec(select(Location.name)).one() == "Riverside Physio"
+
+
+def test_it_refuses_a_day_ticked_open_without_its_hours(pages: Web) -> None:
+    before = opening_hours(pages)
+
+    with pages.browser("ada") as client:
+        refused = submit(pages, client, "/admin/clinic", **WEEKDAYS_OPEN | {"open_days": ["5"]})
+
+    assert refused.status_code == 422
+    assert "Give Saturday&#39;s opening hours." in refused.text
+    assert opening_hours(pages) == before
 
 
 def test_it_adds_and_removes_time_off_on_the_clinics_clock(pages: Web) -> None:

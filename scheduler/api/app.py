@@ -20,6 +20,7 @@ from scheduler.api.errors import install_error_handlers
 from scheduler.web import (
     admin_clinic,
     admin_hours,
+    admin_location,
     admin_messages,
     admin_practitioners,
     admin_users,
@@ -61,6 +62,7 @@ ROUTERS = (
     waitlist_offer.router,
     admin_practitioners.router,
     admin_hours.router,
+    admin_location.router,
     admin_clinic.router,
     admin_messages.router,
     admin_users.router,

@@ -19,6 +19,7 @@ from scheduler.setup import Shift
 from scheduler.wallclock import clinic_instant
 from scheduler.web.admin_practitioners import WEEKDAYS, edit
 from scheduler.web.clinic_clock import clinic_clock
+from scheduler.web.forms import weekday_time
 
 router = APIRouter(include_in_schema=False)
 
@@ -120,11 +121,7 @@ def drop_time_off(
 
 def _shifts(form: Hours) -> list[Shift]:
     def at(values: list[str], weekday: int) -> time | None:
-        value = values[weekday] if weekday < len(values) else ""
-        try:
-            return time.fromisoformat(value) if value else None
-        except ValueError as error:
-            raise RuleViolation(f"{value!r} is not a time of day.", field="hours") from error
+        return weekday_time(values, weekday, field="hours")
 
     shifts = []
     for weekday in sorted(set(form.works)):

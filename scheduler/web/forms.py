@@ -2,13 +2,14 @@
 the reason it was refused and nothing of it saved."""
 
 from collections.abc import Callable
+from datetime import time
 from typing import TypeVar
 
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from scheduler.errors import DomainError
+from scheduler.errors import DomainError, RuleViolation
 
 T = TypeVar("T")
 
@@ -44,3 +45,13 @@ def saved(
 def see_other(url: str) -> Response:
     """After a successful post: the browser loads `url` with a GET."""
     return RedirectResponse(url, status_code=303)
+
+
+def weekday_time(values: list[str], weekday: int, *, field: str) -> time | None:
+    """A weekly-hours form's time for `weekday`: its fields come one per day, Monday first,
+    and an empty one means none."""
+    value = values[weekday] if weekday < len(values) else ""
+    try:
+        return time.fromisoformat(value) if value else None
+    except ValueError as error:
+        raise RuleViolation(f"{value!r} is not a time of day.", field=field) from error

@@ -1,0 +1,100 @@
+"""Admin: the clinic itself, its name and phone as texts and pages show them, and its weekly
+opening hours. `clinic_admin.update_location` refuses hours that would leave booked visits
+outside them, and writes the audit entry."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+from starlette.responses import Response
+
+from scheduler import audit
+from scheduler.api.auth import Admin
+from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.api.errors import status_of
+from scheduler.clinic_admin import update_location
+from scheduler.errors import DomainError, RuleViolation
+from scheduler.models import OpeningHours
+from scheduler.setup import WeeklyHours
+from scheduler.web.admin_practitioners import WEEKDAYS
+from scheduler.web.clinic_clock import clinic_clock
+from scheduler.web.forms import saved, weekday_time
+from scheduler.web.rendering import page
+
+router = APIRouter(include_in_schema=False)
+
+
+class ClinicForm(BaseModel):
+    """The clinic's details; one opening row per weekday (0 = Monday), `open_days` ticked."""
+
+    name: str
+    phone: str = ""
+    open_days: list[int] = []
+    opens: list[str] = []
+    closes: list[str] = []
+
+
+@router.get("/admin/clinic")
+def clinic(request: Request, session: ReadSessionDep, now: NowDep, _user: Admin) -> Response:
+    return _clinic_page(request, session, now)
+
+
+@router.post("/admin/clinic")
+def change_clinic(
+    request: Request,
+    *,
+    session: WriteSessionDep,
+    now: NowDep,
+    user: Admin,
+    form: Annotated[ClinicForm, Form()],
+) -> Response:
+    location_id = clinic_clock(session, now).location.id or 0
+    return saved(
+        session,
+        lambda: update_location(
+            session,
+            location_id=location_id,
+            actor=audit.staff(user),
+            now=now,
+            name=form.name,
+            phone=form.phone,
+            opening=_opening(form),
+        ),
+        then="/admin/clinic",
+        refused=lambda error: _clinic_page(request, session, now, error),
+    )
+
+
+def _opening(form: ClinicForm) -> WeeklyHours:
+    opening = {}
+    for weekday in sorted(set(form.open_days)):
+        opens = weekday_time(form.opens, weekday, field="opening")
+        closes = weekday_time(form.closes, weekday, field="opening")
+        if opens is None or closes is None:
+            raise RuleViolation(f"Give {WEEKDAYS[weekday]}'s opening hours.", field="opening")
+        opening[weekday] = (opens, closes)
+    return opening
+
+
+def _clinic_page(
+    request: Request, session: Session, now: datetime, error: DomainError | None = None
+) -> Response:
+    location = clinic_clock(session, now).location
+    rows = session.exec(
+        select(OpeningHours)
+        .where(col(OpeningHours.location_id) == location.id)
+        .order_by(col(OpeningHours.weekday), col(OpeningHours.opens))
+    )
+    return page(
+        request,
+        "admin_location.html",
+        status_of(error) if error else 200,
+        section="admin",
+        tab="clinic",
+        location=location,
+        opening={row.weekday: row for row in rows},
+        weekdays=WEEKDAYS,
+        error=error,
+    )
