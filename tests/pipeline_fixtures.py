@@ -55,6 +55,14 @@ class Pipeline:
                 policy=POLICY,
             )
 
+    def settled_status(self, kind: str, wanted: str, timeout: float = 10.0) -> str:
+        """The latest `kind` message's status once it is `wanted` (or the timeout): the double
+        has a text a moment before the worker records that it was taken."""
+        deadline = time.monotonic() + timeout
+        while (status := self.message(kind).status) != wanted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return str(status)
+
     def message(self, kind: str) -> Message:
         with db.session(self.engine) as session:
             query = select(Message).where(Message.kind == kind).order_by(col(Message.id).desc())

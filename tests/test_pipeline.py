@@ -49,7 +49,7 @@ def test_it_delivers_the_due_reminder_with_its_exact_text(pipeline: Pipeline) ->
         f"Riverside Physio: {start:%a %d %b} 10:00. Wear loose clothing. Reply C to confirm. {link}"
     )
     assert expected in pipeline.bodies(2)
-    assert pipeline.message("reminder_24h").status == "sent"
+    assert pipeline.settled_status("reminder_24h", "sent") == "sent"
 
 
 def test_it_sends_nothing_for_a_visit_cancelled_while_its_texts_were_queued(
