@@ -11,13 +11,12 @@ from starlette.responses import Response
 from scheduler import audit
 from scheduler.api.auth import Admin
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
-from scheduler.api.errors import status_of
 from scheduler.clinic_admin import add_room, add_service, get_record, update_room, update_service
 from scheduler.clinic_directory import all_rooms, all_services
 from scheduler.errors import DomainError
 from scheduler.models import Profession, RoomKind, Service, ServiceKind
+from scheduler.web.admin_page import admin_page
 from scheduler.web.forms import saved
-from scheduler.web.rendering import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -161,11 +160,9 @@ def change_service(
 
 
 def _rooms_page(request: Request, session: Session, error: DomainError | None = None) -> Response:
-    return page(
+    return admin_page(
         request,
         "admin_rooms.html",
-        status_of(error) if error else 200,
-        section="admin",
         tab="rooms",
         rooms=all_rooms(session),
         kinds=list(RoomKind),
@@ -176,11 +173,9 @@ def _rooms_page(request: Request, session: Session, error: DomainError | None = 
 def _services_page(
     request: Request, session: Session, error: DomainError | None = None
 ) -> Response:
-    return page(
+    return admin_page(
         request,
         "admin_services.html",
-        status_of(error) if error else 200,
-        section="admin",
         tab="services",
         services=all_services(session),
         kinds=list(ServiceKind),
@@ -193,11 +188,9 @@ def _services_page(
 def _service_page(
     request: Request, session: Session, service_id: int, error: DomainError | None = None
 ) -> Response:
-    return page(
+    return admin_page(
         request,
         "admin_service.html",
-        status_of(error) if error else 200,
-        section="admin",
         tab="services",
         service=get_record(session, Service, service_id, "service"),
         room_kinds=list(RoomKind),

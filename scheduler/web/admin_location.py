@@ -13,15 +13,14 @@ from starlette.responses import Response
 from scheduler import audit
 from scheduler.api.auth import Admin
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
-from scheduler.api.errors import status_of
 from scheduler.clinic_admin import update_location
 from scheduler.errors import DomainError, RuleViolation
 from scheduler.models import OpeningHours
 from scheduler.setup import WeeklyHours
+from scheduler.web.admin_page import admin_page
 from scheduler.web.admin_practitioners import WEEKDAYS
 from scheduler.web.clinic_clock import clinic_clock
 from scheduler.web.forms import saved, weekday_time
-from scheduler.web.rendering import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,11 +86,9 @@ def _clinic_page(
         .where(col(OpeningHours.location_id) == location.id)
         .order_by(col(OpeningHours.weekday), col(OpeningHours.opens))
     )
-    return page(
+    return admin_page(
         request,
         "admin_location.html",
-        status_of(error) if error else 200,
-        section="admin",
         tab="clinic",
         location=location,
         opening={row.weekday: row for row in rows},

@@ -17,6 +17,7 @@ from scheduler.errors import DomainError
 from scheduler.policy import current_policy
 from scheduler.send_window import reset_send_window, send_window, set_send_window
 from scheduler.templates import BUILT_IN, preview_template, save_template, template_states
+from scheduler.web.admin_page import admin_page
 from scheduler.web.clinic_clock import clinic_clock
 from scheduler.web.forms import saved, see_other
 from scheduler.web.rendering import page
@@ -35,10 +36,9 @@ class WindowForm(BaseModel):
 
 @router.get("/admin/templates")
 def templates(request: Request, session: ReadSessionDep, _user: Admin) -> Response:
-    return page(
+    return admin_page(
         request,
         "admin_templates.html",
-        section="admin",
         tab="templates",
         states=template_states(session),
     )
@@ -110,10 +110,9 @@ def default_window(session: WriteSessionDep, now: NowDep, user: Admin) -> Respon
 def audit_log(
     request: Request, session: ReadSessionDep, now: NowDep, _user: Admin, subject: str = ""
 ) -> Response:
-    return page(
+    return admin_page(
         request,
         "admin_audit.html",
-        section="admin",
         tab="audit",
         entries=audit.recent_entries(session, subject=subject.strip() or None),
         subject=subject,
@@ -163,11 +162,9 @@ def _preview(
 def _window_page(request: Request, session: Session, error: DomainError | None = None) -> Response:
     policy = current_policy()
     opens, closes = send_window(session, policy)
-    return page(
+    return admin_page(
         request,
         "admin_send_window.html",
-        status_of(error) if error else 200,
-        section="admin",
         tab="send-window",
         opens=opens,
         closes=closes,

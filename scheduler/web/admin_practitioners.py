@@ -16,7 +16,6 @@ from starlette.responses import Response
 from scheduler import audit
 from scheduler.api.auth import Admin
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
-from scheduler.api.errors import status_of
 from scheduler.clinic_directory import (
     all_practitioners,
     certificate_warning,
@@ -30,9 +29,9 @@ from scheduler.practitioner_admin import (
     set_certification,
     update_practitioner,
 )
+from scheduler.web.admin_page import admin_page
 from scheduler.web.clinic_clock import clinic_clock
 from scheduler.web.forms import attempt, saved, see_other
-from scheduler.web.rendering import page
 
 router = APIRouter(include_in_schema=False)
 DASH = "\u2013"
@@ -166,11 +165,9 @@ def _list_page(
     clock = clinic_clock(session, now)
     everyone = all_practitioners(session)
     weekly = working_hours_at(session, clock.location.id or 0)
-    return page(
+    return admin_page(
         request,
         "admin_practitioners.html",
-        status_of(error) if error else 200,
-        section="admin",
         tab="practitioners",
         practitioners=everyone,
         warnings={p.id: certificate_warning(p, today=clock.today) for p in everyone},
@@ -191,11 +188,9 @@ def edit_page(
     clock = clinic_clock(session, now)
     profile = practitioner_profile(session, practitioner_id, now=now)
     here = {h.weekday: h for h in profile.working_hours if h.location_id == clock.location.id}
-    return page(
+    return admin_page(
         request,
         "admin_practitioner.html",
-        status_of(error) if error else 200,
-        section="admin",
         tab="practitioners",
         profile=profile,
         practitioner=profile.practitioner,

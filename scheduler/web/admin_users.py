@@ -11,12 +11,11 @@ from scheduler import audit
 from scheduler.accounts import NewUser, add_user, set_user_active
 from scheduler.api.auth import Admin
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
-from scheduler.api.errors import status_of
 from scheduler.clinic_directory import all_practitioners
 from scheduler.errors import DomainError
 from scheduler.models import Role, User
+from scheduler.web.admin_page import admin_page
 from scheduler.web.forms import attempt, saved
-from scheduler.web.rendering import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,11 +91,9 @@ def _page(
     error: DomainError | None = None,
 ) -> Response:
     practitioners = all_practitioners(session)
-    return page(
+    return admin_page(
         request,
         "admin_users.html",
-        status_of(error) if error else 200,
-        section="admin",
         tab="users",
         users=session.exec(select(User).order_by(col(User.role), col(User.name))).all(),
         practitioners=practitioners,
