@@ -7,15 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.responses import Response
 
 from scheduler import audit
 from scheduler.api.auth import Admin
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.clinic_admin import update_location
+from scheduler.clinic_directory import location_hours
 from scheduler.errors import DomainError, RuleViolation
-from scheduler.models import OpeningHours
 from scheduler.setup import WeeklyHours
 from scheduler.web.admin_page import admin_page
 from scheduler.web.admin_practitioners import WEEKDAYS
@@ -80,18 +80,13 @@ def _opening(form: ClinicForm) -> WeeklyHours:
 def _clinic_page(
     request: Request, session: Session, now: datetime, error: DomainError | None = None
 ) -> Response:
-    location = clinic_clock(session, now).location
-    rows = session.exec(
-        select(OpeningHours)
-        .where(col(OpeningHours.location_id) == location.id)
-        .order_by(col(OpeningHours.weekday), col(OpeningHours.opens))
-    )
+    found = location_hours(session, clinic_clock(session, now).location.id or 0)
     return admin_page(
         request,
         "admin_location.html",
         tab="clinic",
-        location=location,
-        opening={row.weekday: row for row in rows},
+        location=found.location,
+        opening={span.weekday: span for span in found.opening},
         weekdays=WEEKDAYS,
         error=error,
     )
