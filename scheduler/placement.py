@@ -13,7 +13,7 @@ from scheduler.availability import PartRequest, PlannedAppointment, find_slots
 from scheduler.db import lock_schedule, schedule_clash
 from scheduler.errors import Conflict, NotFound
 from scheduler.intervals import epoch
-from scheduler.models import HOLDS_TIME, Appointment, Location, Patient, Room
+from scheduler.models import HOLDS_TIME, Appointment, Location, Patient
 from scheduler.policy import Policy
 from scheduler.refusals import why_not
 from scheduler.rules import (
@@ -71,8 +71,8 @@ def place_visit(
         if part.practitioner_id is not None:
             check_may_deliver(get_practitioner(session, part.practitioner_id), service, on=day)
         if part.room_id is not None:
-            room = session.get(Room, part.room_id)
-            if room is None or room.id not in schedule.rooms:
+            room = schedule.rooms.get(part.room_id)
+            if room is None:
                 raise NotFound(
                     f"No room {part.room_id} at {location.name}.",
                     field="room_id",

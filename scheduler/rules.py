@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from scheduler.catalogue import catalogue
 from scheduler.errors import NotFound, RuleViolation, not_found
 from scheduler.models import (
     HOLDS_TIME,
@@ -140,7 +141,8 @@ def get_patient(session: Session, patient_id: int) -> Patient:
 
 
 def get_practitioner(session: Session, practitioner_id: int) -> Practitioner:
-    practitioner = session.get(Practitioner, practitioner_id)
+    """From the catalogue: read it, do not change it (see `catalogue`)."""
+    practitioner = catalogue(session).practitioners.get(practitioner_id)
     if practitioner is None or not practitioner.active:
         raise NotFound(
             f"No practitioner {practitioner_id}.",

@@ -1,8 +1,10 @@
 """Load what availability needs for a window in a constant number of queries.
 
-Seven statements whatever the number of practitioners, rooms or bookings: no query runs per
-practitioner or per slot, and booked time arrives as integers computed by the database. The rest
-is arithmetic in `availability`.
+Three statements whatever the number of practitioners, rooms or bookings (bookings, time off,
+the patient's own visits), besides the catalogue's version: no query runs per practitioner or
+per slot, and booked time arrives as integers computed by the database. Services, hours,
+practitioners and rooms come from the catalogue in memory. The rest is arithmetic in
+`availability`.
 """
 
 from bisect import bisect_right
@@ -12,16 +14,16 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import lru_cache
 from itertools import chain
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from scheduler.catalogue import catalogue
 from scheduler.db import epoch_seconds, filter_only
-from scheduler.errors import NotFound, not_found
 from scheduler.intervals import Interval, epoch, instant, merge
 from scheduler.models import (
     HOLDS_TIME,
@@ -64,23 +66,11 @@ class Schedule:
 
 def resolve_location(session: Session, location_id: int | None) -> Location:
     """The named location, or the first one when a clinic has a single site."""
-    if location_id is not None:
-        location = session.get(Location, location_id)
-    else:
-        location = session.exec(select(Location).order_by(col(Location.id))).first()
-    if location is None:
-        raise not_found("location", location_id, field="location_id")
-    return location
+    return catalogue(session).location(location_id)
 
 
 def load_services(session: Session, codes: Sequence[str]) -> dict[str, Service]:
-    services = {
-        s.code: s for s in session.exec(select(Service).where(col(Service.code).in_(codes)))
-    }
-    for code in codes:
-        if code not in services:
-            raise NotFound(f"No service {code!r}.", field="services", code="unknown_service")
-    return services
+    return catalogue(session).services_for(codes)
 
 
 def load_schedule(
@@ -95,53 +85,43 @@ def load_schedule(
     only_rooms: Collection[int] | None = None,
 ) -> Schedule:
     """Everything needed to place `service_codes` on the given local days at `location`, and
-    for `patient_id` (one more query) where the patient is already booked.
+    for `patient_id` where the patient is already booked.
 
     Bookings of `excluding_visit` are left out, so a visit can be moved onto its own old time.
     `only_practitioners` and `only_rooms` leave out everyone and everything else: for a visit
     whose parts name them all, the rest cannot change the answer, only slow it down.
     """
+    clinic = catalogue(session)
     zone = clinic_zone(location.time_zone)
-    services = load_services(session, service_codes)
+    services = clinic.services_for(service_codes)
     day_starts = [epoch(day_bounds(day, zone)[0]) for day in days]
     day_starts.append(epoch(day_bounds(days[-1], zone)[1]))
-    opening = _opening(session, location, days, zone)
-    hours_query = sa.select(
-        col(WorkingHours.practitioner_id),
-        col(WorkingHours.weekday),
-        col(WorkingHours.starts),
-        col(WorkingHours.ends),
-        col(WorkingHours.break_starts),
-        col(WorkingHours.break_ends),
-    ).where(col(WorkingHours.location_id) == location.id)
-    rooms_query = select(Room).where(Room.location_id == location.id)
-    if only_practitioners is not None:
-        hours_query = hours_query.where(col(WorkingHours.practitioner_id).in_(only_practitioners))
-    if only_rooms is not None:
-        rooms_query = rooms_query.where(col(Room.id).in_(only_rooms))
-    hours = session.execute(hours_query).all()
-    staff = {row[0] for row in hours}
+    hours = [
+        row
+        for row in clinic.working_hours.get(location.id or 0, [])
+        if only_practitioners is None or row.practitioner_id in only_practitioners
+    ]
     practitioners = {
-        p.id or 0: p
-        for p in session.exec(
-            select(Practitioner).where(col(Practitioner.active), col(Practitioner.id).in_(staff))
-        )
+        row.practitioner_id: clinic.practitioners[row.practitioner_id]
+        for row in hours
+        if clinic.practitioners[row.practitioner_id].active
     }
-    rooms = {r.id or 0: r for r in session.exec(rooms_query)}
-    window = (day_starts[0], day_starts[-1])
-    slack = 60 * max((s.cleanup_minutes for s in services.values()), default=0)
-    busy = _integers(
+    rooms = {
+        room_id: room
+        for room_id, room in clinic.rooms.items()
+        if room.location_id == location.id and (only_rooms is None or room_id in only_rooms)
+    }
+    holds = _window_holds(
         session,
-        busy_intervals_query(
-            start=window[0] - slack,
-            end=window[1] + slack,
-            practitioner_ids=practitioners,
-            room_ids=rooms,
-            excluding_visit=excluding_visit,
-        ),
+        window=(day_starts[0], day_starts[-1]),
+        slack=60 * max((s.cleanup_minutes for s in services.values()), default=0),
+        practitioner_ids=practitioners,
+        room_ids=rooms,
+        patient_id=patient_id,
+        excluding_visit=excluding_visit,
     )
     working, breaks = _shifts_and_breaks(hours, days, zone)
-    for practitioner, leave in _time_off(session, practitioners, window).items():
+    for practitioner, leave in holds.time_off.items():
         breaks[practitioner].extend(leave)
     return Schedule(
         location=location,
@@ -150,39 +130,132 @@ def load_schedule(
         practitioners=practitioners,
         rooms=rooms,
         day_starts=day_starts,
-        opening=opening,
+        opening=_opening(clinic.opening.get(location.id or 0, []), days, zone),
         working=working,
         away=breaks,
-        busy=busy,
-        patient_busy=_patient_busy(session, patient_id, window, excluding_visit),
+        busy=holds.busy,
+        patient_busy=holds.patient_busy,
     )
 
 
-def _patient_busy(
-    session: Session, patient_id: int | None, window: Interval, excluding_visit: int | None
-) -> list[Interval]:
-    if patient_id is None:
-        return []
-    query = sa.select(
-        epoch_seconds(col(Appointment.starts_at)), epoch_seconds(col(Appointment.ends_at))
+# What a window holds, in one statement built once: every row is five integers, the kind first.
+BOOKED, AWAY, PATIENT_BOOKED = range(3)
+NOBODY = 0  # ids start at 1: a patient or a visit of this id matches nothing
+
+
+def _window_statement() -> sa.CompoundSelect[Any]:
+    """Bookings of the given practitioners or rooms, their time off, and the patient's own
+    bookings, in the window; a visit's own bookings left out when it is being moved.
+
+    Rows: (BOOKED, practitioner, room, starts, busy until), (AWAY, practitioner, 0, starts,
+    ends), (PATIENT_BOOKED, 0, 0, starts, ends).
+    """
+    holds_time = col(Appointment.status).in_(HOLDS_TIME)
+    not_moving = col(Appointment.visit_id) != sa.bindparam("excluding_visit")
+    nothing = sa.literal_column("0", sa.Integer)
+    booked = sa.select(
+        sa.literal_column(str(BOOKED), sa.Integer),
+        col(Appointment.practitioner_id),
+        col(Appointment.room_id),
+        epoch_seconds(col(Appointment.starts_at)),
+        epoch_seconds(col(Appointment.busy_until)),
     ).where(
-        col(Appointment.patient_id) == patient_id,
-        col(Appointment.status).in_(HOLDS_TIME),
-        col(Appointment.starts_at) < instant(window[1]),
-        col(Appointment.ends_at) > instant(window[0]),
+        holds_time,
+        not_moving,
+        col(Appointment.starts_at) > sa.bindparam("busy_from") - LONGEST_APPOINTMENT,
+        col(Appointment.starts_at) < sa.bindparam("busy_until"),
+        col(Appointment.busy_until) > sa.bindparam("busy_from"),
+        # Filters only: SQLite, left to itself, would answer this OR with two index searches
+        # and a table read per row, twice as slow as the covering index over the time range.
+        sa.or_(
+            filter_only(col(Appointment.practitioner_id)).in_(
+                sa.bindparam("practitioners", expanding=True)
+            ),
+            filter_only(col(Appointment.room_id)).in_(sa.bindparam("rooms", expanding=True)),
+        ),
     )
-    if excluding_visit is not None:
-        query = query.where(col(Appointment.visit_id) != excluding_visit)
-    return sorted((int(start), int(end)) for start, end in session.execute(query))
+    away = sa.select(
+        sa.literal_column(str(AWAY), sa.Integer),
+        col(TimeOff.practitioner_id),
+        nothing,
+        epoch_seconds(col(TimeOff.starts_at)),
+        epoch_seconds(col(TimeOff.ends_at)),
+    ).where(
+        col(TimeOff.practitioner_id).in_(sa.bindparam("practitioners", expanding=True)),
+        col(TimeOff.starts_at) < sa.bindparam("until"),
+        col(TimeOff.ends_at) > sa.bindparam("from_"),
+    )
+    patient_booked = sa.select(
+        sa.literal_column(str(PATIENT_BOOKED), sa.Integer),
+        nothing,
+        nothing,
+        epoch_seconds(col(Appointment.starts_at)),
+        epoch_seconds(col(Appointment.ends_at)),
+    ).where(
+        col(Appointment.patient_id) == sa.bindparam("patient_id"),
+        holds_time,
+        not_moving,
+        col(Appointment.starts_at) < sa.bindparam("until"),
+        col(Appointment.ends_at) > sa.bindparam("from_"),
+    )
+    return sa.union_all(booked, away, patient_booked)
 
 
-def _integers(session: Session, query: sa.Select[int, int, int, int]) -> npt.NDArray[np.int64]:
+WINDOW = _window_statement()
+
+
+@dataclass(frozen=True)
+class _WindowHolds:
+    busy: npt.NDArray[np.int64]  # PRACTITIONER, ROOM, START, UNTIL
+    time_off: dict[int, list[Interval]]
+    patient_busy: list[Interval]
+
+
+def _window_holds(
+    session: Session,
+    *,
+    window: Interval,
+    slack: int,
+    practitioner_ids: Iterable[int],
+    room_ids: Iterable[int],
+    patient_id: int | None,
+    excluding_visit: int | None,
+) -> _WindowHolds:
+    rows = _integers(
+        session,
+        WINDOW,
+        {
+            "busy_from": instant(window[0] - slack),
+            "busy_until": instant(window[1] + slack),
+            "from_": instant(window[0]),
+            "until": instant(window[1]),
+            "practitioners": list(practitioner_ids),
+            "rooms": list(room_ids),
+            "patient_id": patient_id or NOBODY,
+            "excluding_visit": excluding_visit or NOBODY,
+        },
+    )
+    kind = rows[:, 0]
+    time_off: dict[int, list[Interval]] = defaultdict(list)
+    for practitioner, _, starts, ends in rows[kind == AWAY, 1:].tolist():
+        time_off[practitioner].append((starts, ends))
+    patient = rows[kind == PATIENT_BOOKED, 3:]
+    return _WindowHolds(
+        busy=np.ascontiguousarray(rows[kind == BOOKED, 1:]),
+        time_off=time_off,
+        patient_busy=sorted((starts, ends) for starts, ends in patient.tolist()),
+    )
+
+
+def _integers(
+    session: Session, query: sa.CompoundSelect[Any], parameters: dict[str, object]
+) -> npt.NDArray[np.int64]:
     """The rows of an all-integer query as one array.
 
     Read straight from the driver's cursor a batch at a time: no per-row objects of our own,
     and no more than a batch of row tuples alive at once for the garbage collector to chase.
     """
-    result = session.connection().execute(query)
+    result = session.connection().execute(query, parameters)
     try:
         batches = iter(lambda: cast(list[tuple[int, ...]], result.cursor.fetchmany(1024)), [])
         values = chain.from_iterable(chain.from_iterable(batches))
@@ -191,44 +264,7 @@ def _integers(session: Session, query: sa.Select[int, int, int, int]) -> npt.NDA
         result.close()
 
 
-def busy_intervals_query(
-    *,
-    start: int,
-    end: int,
-    practitioner_ids: Iterable[int],
-    room_ids: Iterable[int],
-    excluding_visit: int | None = None,
-) -> sa.Select[int, int, int, int]:
-    """Time held by the given practitioners or rooms between two epoch seconds.
-
-    Rows are (practitioner, room, starts, busy until), all integers.
-    """
-    query = sa.select(
-        col(Appointment.practitioner_id),
-        col(Appointment.room_id),
-        epoch_seconds(col(Appointment.starts_at)),
-        epoch_seconds(col(Appointment.busy_until)),
-    ).where(
-        col(Appointment.status).in_(HOLDS_TIME),
-        col(Appointment.starts_at) > instant(start) - LONGEST_APPOINTMENT,
-        col(Appointment.starts_at) < instant(end),
-        col(Appointment.busy_until) > instant(start),
-        # Filters only: SQLite, left to itself, would answer this OR with two index searches
-        # and a table read per row, twice as slow as the covering index over the time range.
-        sa.or_(
-            filter_only(col(Appointment.practitioner_id)).in_(list(practitioner_ids)),
-            filter_only(col(Appointment.room_id)).in_(list(room_ids)),
-        ),
-    )
-    if excluding_visit is not None:
-        query = query.where(col(Appointment.visit_id) != excluding_visit)
-    return query
-
-
-def _opening(
-    session: Session, location: Location, days: Sequence[date], zone: ZoneInfo
-) -> list[Interval]:
-    hours = session.exec(select(OpeningHours).where(OpeningHours.location_id == location.id))
+def _opening(hours: Iterable[OpeningHours], days: Sequence[date], zone: ZoneInfo) -> list[Interval]:
     by_weekday = defaultdict(list)
     for row in hours:
         by_weekday[row.weekday].append((row.opens, row.closes))
@@ -239,43 +275,22 @@ def _opening(
     )
 
 
-def _time_off(
-    session: Session, practitioners: Iterable[int], window: Interval
-) -> dict[int, list[Interval]]:
-    leave: dict[int, list[Interval]] = defaultdict(list)
-    rows = session.execute(
-        sa.select(
-            col(TimeOff.practitioner_id),
-            epoch_seconds(col(TimeOff.starts_at)),
-            epoch_seconds(col(TimeOff.ends_at)),
-        ).where(
-            col(TimeOff.practitioner_id).in_(list(practitioners)),
-            col(TimeOff.starts_at) < instant(window[1]),
-            col(TimeOff.ends_at) > instant(window[0]),
-        )
-    )
-    for practitioner, starts, ends in rows:
-        leave[practitioner].append((starts, ends))
-    return leave
-
-
-HoursRow = tuple[int, int, time, time, time | None, time | None]
-
-
 def _shifts_and_breaks(
-    hours: Sequence[HoursRow], days: Sequence[date], zone: ZoneInfo
+    hours: Sequence[WorkingHours], days: Sequence[date], zone: ZoneInfo
 ) -> tuple[dict[int, list[Interval]], dict[int, list[Interval]]]:
     """Each practitioner's weekly hours laid onto the days, as merged shifts and their breaks."""
-    by_weekday: dict[int, list[HoursRow]] = defaultdict(list)
+    by_weekday: dict[int, list[WorkingHours]] = defaultdict(list)
     for row in hours:
-        by_weekday[row[1]].append(row)
+        by_weekday[row.weekday].append(row)
     shifts: dict[int, list[Interval]] = defaultdict(list)
     breaks: dict[int, list[Interval]] = defaultdict(list)
     for day in days:
-        for practitioner, _, starts, ends, break_starts, break_ends in by_weekday[day.weekday()]:
-            shifts[practitioner].append(_local_span(day, starts, ends, zone))
-            if break_starts and break_ends:
-                breaks[practitioner].append(_local_span(day, break_starts, break_ends, zone))
+        for row in by_weekday[day.weekday()]:
+            shifts[row.practitioner_id].append(_local_span(day, row.starts, row.ends, zone))
+            if row.break_starts and row.break_ends:
+                breaks[row.practitioner_id].append(
+                    _local_span(day, row.break_starts, row.break_ends, zone)
+                )
     return {practitioner: merge(spans) for practitioner, spans in shifts.items()}, breaks
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel
 import scheduler.models  # noqa: F401
 from scheduler.db import booking_session, make_engine
 from scheduler.migrate import upgrade
-from scheduler.models import SigningKey
+from scheduler.models import CatalogueVersion, SigningKey
 
 pytest_plugins = ["tests.web_fixtures", "tests.api_fixtures", "tests.web_pages"]
 REDIS_URL = os.environ.get("TRIGGERPOINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -128,12 +128,12 @@ def engine(fresh_database: FreshDatabase) -> Engine:
 
 
 def empty_tables(engine: Engine) -> None:
-    """PostgreSQL only: every table emptied and its ids restarted, but for the links' signing
-    key, which the migration made once for the database, as in production."""
+    """PostgreSQL only: every table emptied and its ids restarted, but for the rows the
+    migrations made once for the database, as in production: the links' signing key and the
+    catalogue's version (which the emptying itself moves on)."""
+    kept = {SigningKey.__tablename__, CatalogueVersion.__tablename__}
     names = ", ".join(
-        f'"{table.name}"'
-        for table in SQLModel.metadata.sorted_tables
-        if table.name != SigningKey.__tablename__
+        f'"{table.name}"' for table in SQLModel.metadata.sorted_tables if table.name not in kept
     )
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -10,6 +10,7 @@ from scheduler.models.account import (
     User,
 )
 from scheduler.models.clinic import (
+    CatalogueVersion,
     Location,
     OpeningHours,
     Practitioner,
@@ -48,6 +49,7 @@ __all__ = [
     "Appointment",
     "AuditEntry",
     "CalendarFeed",
+    "CatalogueVersion",
     "Contraindication",
     "InboundMessage",
     "Intake",

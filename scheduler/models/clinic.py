@@ -3,6 +3,7 @@
 from datetime import date, datetime, time
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from scheduler.models.columns import enum_column, instant, json_list
@@ -104,3 +105,16 @@ class TimeOff(SQLModel, table=True):
     starts_at: datetime = instant()
     ends_at: datetime = instant()
     reason: str = ""
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """One row whose number changes, by trigger, with every write to the tables above but time
+    off: processes keep the clinic's catalogue in memory for as long as the number stands.
+
+    Each number is random, never the next one, so no number comes back: not after a rolled-back
+    change, nor in a database made again in the same place.
+    """
+
+    __tablename__ = "catalogue_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(sa_type=sa.BigInteger)
