@@ -117,16 +117,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Web worker processes")] = 1,
 ) -> None:
     """Serve the web app, the JSON API and Twilio's webhooks."""
-    import uvicorn
+    from scheduler.serving import serve as serve_app
 
-    uvicorn.run(
-        "scheduler.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,  # keep our own log set-up (and its JSON lines)
-    )
+    serve_app(host=host, port=port, workers=workers)
 
 
 @app.command()
