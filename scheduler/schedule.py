@@ -140,18 +140,21 @@ def load_schedule(
 
 # What a window holds, in one statement built once: every row is five integers, the kind first.
 BOOKED, AWAY, PATIENT_BOOKED = range(3)
-NOBODY = 0  # ids start at 1: a patient or a visit of this id matches nothing
+NOBODY = 0  # ids start at 1: no patient has this id
 
 
-def _window_statement() -> sa.CompoundSelect[Any]:
+def _window_statement(*, moving: bool) -> sa.CompoundSelect[Any]:
     """Bookings of the given practitioners or rooms, their time off, and the patient's own
-    bookings, in the window; a visit's own bookings left out when it is being moved.
+    bookings, in the window; when `moving`, the bookings of the visit being moved left out.
+
+    Without a visit to leave out, bookings are read from the busy-time index alone: asking
+    for visit_id, even with a value no visit has, sends the database to the table rows.
 
     Rows: (BOOKED, practitioner, room, starts, busy until), (AWAY, practitioner, 0, starts,
     ends), (PATIENT_BOOKED, 0, 0, starts, ends).
     """
     holds_time = col(Appointment.status).in_(HOLDS_TIME)
-    not_moving = col(Appointment.visit_id) != sa.bindparam("excluding_visit")
+    others = [col(Appointment.visit_id) != sa.bindparam("excluding_visit")] if moving else []
     nothing = sa.literal_column("0", sa.Integer)
     booked = sa.select(
         sa.literal_column(str(BOOKED), sa.Integer),
@@ -161,7 +164,7 @@ def _window_statement() -> sa.CompoundSelect[Any]:
         epoch_seconds(col(Appointment.busy_until)),
     ).where(
         holds_time,
-        not_moving,
+        *others,
         col(Appointment.starts_at) > sa.bindparam("busy_from") - LONGEST_APPOINTMENT,
         col(Appointment.starts_at) < sa.bindparam("busy_until"),
         col(Appointment.busy_until) > sa.bindparam("busy_from"),
@@ -194,14 +197,14 @@ def _window_statement() -> sa.CompoundSelect[Any]:
     ).where(
         col(Appointment.patient_id) == sa.bindparam("patient_id"),
         holds_time,
-        not_moving,
+        *others,
         col(Appointment.starts_at) < sa.bindparam("until"),
         col(Appointment.ends_at) > sa.bindparam("from_"),
     )
     return sa.union_all(booked, away, patient_booked)
 
 
-WINDOW = _window_statement()
+WINDOWS = {moving: _window_statement(moving=moving) for moving in (False, True)}
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ def _window_holds(
 ) -> _WindowHolds:
     rows = _integers(
         session,
-        WINDOW,
+        WINDOWS[excluding_visit is not None],
         {
             "busy_from": instant(window[0] - slack),
             "busy_until": instant(window[1] + slack),
@@ -232,7 +235,7 @@ def _window_holds(
             "practitioners": list(practitioner_ids),
             "rooms": list(room_ids),
             "patient_id": patient_id or NOBODY,
-            "excluding_visit": excluding_visit or NOBODY,
+            **({} if excluding_visit is None else {"excluding_visit": excluding_visit}),
         },
     )
     kind = rows[:, 0]

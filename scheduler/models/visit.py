@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from scheduler.models.columns import enum_column, instant
@@ -61,6 +62,17 @@ class Appointment(SQLModel, table=True):
     the practitioner against the next part of the same visit.
     """
 
+    # Who is busy in a window, answered from this index alone (migration 0008).
+    __table_args__ = (
+        sa.Index(
+            "ix_appointment_busy_time",
+            "starts_at",
+            "busy_until",
+            "practitioner_id",
+            "room_id",
+            "status",
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     visit_id: int = Field(foreign_key="visit.id", index=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
