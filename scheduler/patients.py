@@ -136,8 +136,12 @@ def record_intake(
     consent: bool,
     reviewed_by: str | None = None,
 ) -> Intake:
-    """Create or replace the patient's intake; consent keeps its first signing time."""
-    get_patient(session, patient_id)
+    """Create or replace the patient's intake; consent keeps its first signing time.
+
+    The patient's row is locked first, so two first saves at once replace one another instead
+    of both inserting (the second would fail on the one-intake-per-patient constraint).
+    """
+    get_patient(session, patient_id, lock=True)
     known = {flag.value for flag in Contraindication}
     unknown = [flag for flag in flags if flag not in known]
     if unknown:

@@ -133,8 +133,10 @@ def _assessed_before(
     return session.exec(query.limit(1)).first() is not None
 
 
-def get_patient(session: Session, patient_id: int) -> Patient:
-    patient = session.get(Patient, patient_id)
+def get_patient(session: Session, patient_id: int, *, lock: bool = False) -> Patient:
+    """With `lock`, the row stays locked until the transaction ends (PostgreSQL; SQLite's
+    writers are one at a time anyway)."""
+    patient = session.get(Patient, patient_id, with_for_update=lock)
     if patient is None:
         raise not_found("patient", patient_id, field="patient_id")
     return patient

@@ -1,8 +1,12 @@
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from scheduler.db import booking_session, transaction
 from scheduler.errors import RuleViolation
 from scheduler.models import Intake
 from scheduler.patients import find_patients, normalise_mobile, record_intake
@@ -65,3 +69,23 @@ def test_it_finds_patients_by_the_digits_of_their_number(session: Session) -> No
     make_patient(session, name="Bea Lindqvist", phone="+12125550102")
 
     assert [p.name for p in find_patients(session, text="555-0102")] == ["Bea Lindqvist"]
+
+
+@pytest.mark.postgres
+def test_two_first_intakes_at_once_replace_one_another(postgres_engine: Engine) -> None:
+    with booking_session(postgres_engine) as session, transaction(session):
+        patient_id = make_patient(session).id
+    first, second = booking_session(postgres_engine), booking_session(postgres_engine)
+    update_intake(first, patient_id, now=CURRENT_TIME, flags=[])  # not yet committed
+    with ThreadPoolExecutor(1) as pool:
+        late = pool.submit(update_intake, second, patient_id, now=CURRENT_TIME, flags=["pregnancy"])
+        time.sleep(0.3)  # the second save now waits for the first
+        first.commit()
+        late.result(timeout=10)
+    second.commit()
+
+    with booking_session(postgres_engine) as session:
+        intakes = session.exec(select(Intake).where(Intake.patient_id == patient_id)).all()
+    assert [intake.flags for intake in intakes] == [["pregnancy"]]
+    first.close()
+    second.close()
