@@ -17,6 +17,7 @@ from scheduler.api import patients as patients_api
 from scheduler.api import visits as visits_api
 from scheduler.api import waitlist as waitlist_api
 from scheduler.api.errors import install_error_handlers
+from scheduler.api.security_headers import SecurityHeaders
 from scheduler.web import (
     admin_clinic,
     admin_hours,
@@ -71,6 +72,7 @@ ROUTERS = (
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Triggerpoint", docs_url="/docs")
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
