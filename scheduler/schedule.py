@@ -102,9 +102,11 @@ def load_schedule(
         if only_practitioners is None or row.practitioner_id in only_practitioners
     ]
     practitioners = {
-        row.practitioner_id: clinic.practitioners[row.practitioner_id]
+        known.id or 0: known
         for row in hours
-        if clinic.practitioners[row.practitioner_id].active
+        # .get: on PostgreSQL the catalogue's tables are read one after another, so an hours row
+        # may name a practitioner committed between two of the reads (until the next reload).
+        if (known := clinic.practitioners.get(row.practitioner_id)) and known.active
     }
     rooms = {
         room_id: room
@@ -165,7 +167,7 @@ def _window_statement(*, moving: bool) -> sa.CompoundSelect[Any]:
     ).where(
         holds_time,
         *others,
-        col(Appointment.starts_at) > sa.bindparam("busy_from") - LONGEST_APPOINTMENT,
+        col(Appointment.starts_at) > sa.bindparam("earliest_start"),
         col(Appointment.starts_at) < sa.bindparam("busy_until"),
         col(Appointment.busy_until) > sa.bindparam("busy_from"),
         # Filters only: SQLite, left to itself, would answer this OR with two index searches
@@ -229,6 +231,8 @@ def _window_holds(
         WINDOWS[excluding_visit is not None],
         {
             "busy_from": instant(window[0] - slack),
+            # Computed here: SQLite would subtract the interval from the text of a timestamp.
+            "earliest_start": instant(window[0] - slack) - LONGEST_APPOINTMENT,
             "busy_until": instant(window[1] + slack),
             "from_": instant(window[0]),
             "until": instant(window[1]),
