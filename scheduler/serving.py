@@ -23,6 +23,7 @@ from scheduler.logs import configure_logging
 from scheduler.settings import get_settings
 
 APP = "scheduler.api.app:create_app"
+STOP_SECONDS = 30
 log = logging.getLogger(__name__)
 
 
@@ -56,13 +57,19 @@ def _refuse_if_taken(host: str, port: int) -> None:
 def _one_process(host: str, port: int) -> None:
     """A server process: its own socket on the shared port, then uvicorn on it."""
     configure_logging(get_settings())
+    try:
+        listener = _listener(host, port, shared=True)
+    except OSError as error:  # as a failed start, so that it is not tried again and again
+        log.error("cannot listen on %s:%s: %s", host, port, error)
+        sys.exit(STARTUP_FAILURE)
     config = uvicorn.Config(APP, factory=True, host=host, port=port, log_config=None)
-    uvicorn.Server(config).run(sockets=[_listener(host, port, shared=True)])
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 class _Processes:
-    """Starts the server processes, replaces one that dies, and stops them all on SIGINT or
-    SIGTERM (each finishes the requests it holds: uvicorn's graceful shutdown)."""
+    """Starts the server processes, replaces one that dies, and stops them all on SIGINT,
+    SIGTERM or SIGHUP (each finishes the requests it holds: uvicorn's graceful shutdown; one
+    still running after STOP_SECONDS is killed)."""
 
     def __init__(self, host: str, port: int, workers: int) -> None:
         self.address = (host, port)
@@ -71,7 +78,7 @@ class _Processes:
         self.stopping = Event()
 
     def run(self) -> None:
-        for stop in (signal.SIGINT, signal.SIGTERM):
+        for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(stop, self._stop)
         processes = [self._start() for _ in range(self.workers)]
         log.info("serving on %s:%s from %d processes", *self.address, self.workers)
@@ -89,7 +96,11 @@ class _Processes:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.join()
+            process.join(STOP_SECONDS)
+            if process.is_alive():
+                log.warning("server process %s did not stop; killing it", process.pid)
+                process.kill()
+                process.join()
         if any(process.exitcode == STARTUP_FAILURE for process in processes):
             sys.exit(STARTUP_FAILURE)
 

@@ -1,5 +1,6 @@
 """`triggerpoint serve --workers N`: every process takes its share of the connections, one that
-dies is replaced, SIGTERM stops them all, and a port already taken is refused."""
+dies is replaced, SIGTERM or SIGHUP stops them all (none left behind), and a port already taken
+is refused."""
 
 import http.client
 import os
@@ -138,9 +139,10 @@ def test_a_process_that_dies_is_replaced(served: Served) -> None:
     assert {answer.status_code for answer in answers} == {200}
 
 
-def test_sigterm_stops_every_process(served: Served) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_stops_every_process(served: Served, stop: signal.Signals) -> None:
     processes = served.wait_for(2)
-    served.process.terminate()
+    served.process.send_signal(stop)
 
     assert served.process.wait(20) == 0
     assert not any(Path(f"/proc/{pid}").exists() and _command(pid) for pid in processes)
