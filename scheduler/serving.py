@@ -9,11 +9,13 @@ crowded process's queue made the slowest requests.
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
-from threading import Event
+from threading import Event, Thread
 from types import FrameType
 
 import uvicorn
@@ -55,8 +57,10 @@ def _refuse_if_taken(host: str, port: int) -> None:
 
 
 def _one_process(host: str, port: int) -> None:
-    """A server process: its own socket on the shared port, then uvicorn on it."""
+    """A server process: its own socket on the shared port, then uvicorn on it, until it is
+    told to stop or the parent is gone."""
     configure_logging(get_settings())
+    Thread(target=_stop_when_orphaned, daemon=True).start()
     try:
         listener = _listener(host, port, shared=True)
     except OSError as error:  # as a failed start, so that it is not tried again and again
@@ -64,6 +68,15 @@ def _one_process(host: str, port: int) -> None:
         sys.exit(STARTUP_FAILURE)
     config = uvicorn.Config(APP, factory=True, host=host, port=port, log_config=None)
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def _stop_when_orphaned() -> None:
+    """A parent killed outright (SIGKILL, the out-of-memory killer) cannot stop its processes;
+    each stops itself instead, gracefully, rather than serve on unsupervised."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        wait([parent.sentinel])
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class _Processes:

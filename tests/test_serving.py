@@ -1,6 +1,6 @@
 """`triggerpoint serve --workers N`: every process takes its share of the connections, one that
-dies is replaced, SIGTERM or SIGHUP stops them all (none left behind), and a port already taken
-is refused."""
+dies is replaced, SIGTERM or SIGHUP stops them all, and they stop themselves if the parent is
+killed outright; a port already taken is refused."""
 
 import http.client
 import os
@@ -113,8 +113,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
     server = Served(tmp_path, workers=2)
     yield server
     if server.process.poll() is None:
-        server.process.kill()
-        server.process.wait(10)
+        server.process.terminate()
+        server.process.wait(30)
 
 
 def test_each_process_takes_a_share_of_the_connections(served: Served) -> None:
@@ -146,6 +146,17 @@ def test_a_stop_signal_stops_every_process(served: Served, stop: signal.Signals)
 
     assert served.process.wait(20) == 0
     assert not any(Path(f"/proc/{pid}").exists() and _command(pid) for pid in processes)
+
+
+def test_processes_stop_themselves_when_the_parent_is_killed(served: Served) -> None:
+    processes = served.wait_for(2)
+    served.process.kill()
+    served.process.wait(10)
+
+    deadline = time.monotonic() + 20
+    while any(_command(pid) for pid in processes) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_command(pid) for pid in processes)
 
 
 def test_a_port_already_taken_is_refused(tmp_path: Path) -> None:
