@@ -19,7 +19,7 @@ from itertools import chain
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import URL, event
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
@@ -68,18 +68,17 @@ class Catalogue:
         return {code: self.services[code] for code in codes}
 
 
-_remembered: dict[str, Catalogue] = {}  # by database URL: the latest catalogue read
+_remembered: dict[URL, Catalogue] = {}  # by database: the latest catalogue read
 
 
 def catalogue(session: Session) -> Catalogue:
     """The catalogue as this transaction sees it: one small query, or none when it was already
     asked in this transaction and nothing was written since; a reload when it changed."""
-    transaction = session.get_transaction()
     asked = session.info.get(_IN_TRANSACTION)
-    if transaction is not None and asked is not None and asked[0] is transaction:
+    if asked is not None and asked[0] is session.get_transaction():
         return asked[1]  # type: ignore[no-any-return]
     version = session.execute(_VERSION).scalar_one()
-    database = str(session.connection().engine.url)
+    database = session.connection().engine.url
     found = _remembered.get(database)
     if found is None or found.version != version:
         found = _remembered[database] = _load(session, version)

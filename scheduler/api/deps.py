@@ -1,7 +1,7 @@
 """What every route may ask for: settings, a database session, the clock."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from functools import cache
 from typing import Annotated
@@ -43,21 +43,16 @@ async def write_session(database: Annotated[Engine, Depends(engine)]) -> AsyncIt
         session = db.booking_session(database)
         try:
             yield session
-            await run_in_threadpool(_commit_and_close, session)
+            await run_in_threadpool(_end, session, session.commit)
         except BaseException:
-            await run_in_threadpool(_roll_back_and_close, session)
+            await run_in_threadpool(_end, session, session.rollback)
             raise
 
 
-def _commit_and_close(session: Session) -> None:
-    """One trip to a worker thread, not two."""
+def _end(session: Session, outcome: Callable[[], None]) -> None:
+    """Commit or roll back, then close: one trip to a worker thread, not two."""
     with session:
-        session.commit()
-
-
-def _roll_back_and_close(session: Session) -> None:
-    with session:
-        session.rollback()
+        outcome()
 
 
 _TURNS: WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
