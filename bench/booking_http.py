@@ -160,7 +160,7 @@ def measure(backend: str, options: argparse.Namespace) -> dict[str, Any]:
         server = serve(url, workers, Path(folder) / "server.log")
         try:
             load = asyncio.run(book(server.base_url, clinic, options.seconds))
-            health = asyncio.run(healthz(server.base_url))
+            health = asyncio.run(request_rate(server.base_url, "/healthz"))
         finally:
             server.service.stop()
             shutil.copy(Path(folder) / "server.log", LOGS / f"booking-http-{backend}.log")
@@ -251,19 +251,24 @@ async def post(http: aiohttp.ClientSession, load: Load, kind: str, body: dict[st
     return status
 
 
-async def healthz(base_url: str) -> float:
-    """Requests per second of GET /healthz from the same number of clients."""
+async def request_rate(
+    base_url: str, path: str, body: dict[str, Any] | None = None, seconds: float = HEALTH_SECONDS
+) -> float:
+    """Requests per second from CLIENTS clients asking for `path` again and again: GET, or POST
+    of `body` as JSON."""
     done = 0
     connector = aiohttp.TCPConnector(limit=CLIENTS)
     async with aiohttp.ClientSession(base_url, connector=connector) as http:
-        deadline = time.perf_counter() + HEALTH_SECONDS
+        deadline = time.perf_counter() + seconds
         started = time.perf_counter()
 
         async def one() -> None:
             nonlocal done
             while time.perf_counter() < deadline:
-                async with http.get("/healthz") as response:
+                method = "GET" if body is None else "POST"
+                async with http.request(method, path, json=body) as response:
                     await response.read()
+                    response.raise_for_status()
                 done += 1
 
         await asyncio.gather(*(one() for _ in range(CLIENTS)))

@@ -135,18 +135,20 @@ def receipts(double: "Double") -> Receipts:
 
 @dataclass
 class Service:
-    """One `triggerpoint` command in a process group of its own, its output in `log`."""
+    """One `triggerpoint` command (or `program`'s) in a process group of its own, its output in
+    `log`."""
 
     arguments: list[str]
     environment: dict[str, str]
     log: Path
+    program: Path = TRIGGERPOINT
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, ready: Callable[["Service"], bool]) -> "Service":
         """Returns once `ready` says so; raises if the process exits or takes too long."""
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
-                [str(TRIGGERPOINT), *self.arguments],
+                [str(self.program), *self.arguments],
                 env=self.environment,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -214,10 +216,14 @@ class Harness:
     stack: ExitStack
     started: list[Service] = field(default_factory=list)
 
-    def start_worker(self) -> Service:
-        """`triggerpoint worker` with its default pool and concurrency."""
+    def start_worker(self, *command: str) -> Service:
+        """`triggerpoint worker` with its default pool and concurrency, or a worker that
+        `command` starts with this Python."""
         log = self.folder / f"worker-{len(self.started)}.log"
-        service = Service(["worker"], self.environment, log)
+        if command:
+            service = Service(list(command), self.environment, log, Path(sys.executable))
+        else:
+            service = Service(["worker"], self.environment, log)
         return self._start(service, lambda s: s.logged(b"ready."))
 
     def start_dispatcher(self, interval_seconds: float) -> Service:

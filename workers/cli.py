@@ -15,10 +15,12 @@ from scheduler.settings import get_settings
 
 __all__ = ["app"]
 
+CONCURRENCY = 4  # a worker's threads unless told otherwise
+
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(min=1, help="Texts sent at once")] = 4,
+    concurrency: Annotated[int, typer.Option(min=1, help="Texts sent at once")] = CONCURRENCY,
 ) -> None:
     """Send text messages: a Celery worker on the configured broker.
 
@@ -32,16 +34,19 @@ def worker(
     for per_task in ("celery.worker.strategy", "celery.app.trace"):
         # "received" and "succeeded" for every task; the send itself logs one line per text.
         logging.getLogger(per_task).setLevel(logging.WARNING)
-    celery_app.worker_main(
-        [
-            "worker",
-            "--loglevel=INFO",
-            "--pool=threads",
-            f"--concurrency={concurrency}",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-    )
+    celery_app.worker_main(worker_arguments(concurrency))
+
+
+def worker_arguments(concurrency: int) -> list[str]:
+    """Celery's command line for a worker of ours: threads, and no chatter between workers."""
+    return [
+        "worker",
+        "--loglevel=INFO",
+        "--pool=threads",
+        f"--concurrency={concurrency}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
 
 
 @app.command()

@@ -109,7 +109,7 @@ def allow(*roles: Role) -> Any:
     return Depends(RoleGate(frozenset(roles)))
 
 
-def public() -> None:
+async def public() -> None:
     """The policy of a route anyone may call (sign-in, health, signed webhooks)."""
 
 

@@ -15,8 +15,9 @@ router = APIRouter(tags=["operations"], dependencies=[PUBLIC])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """200 as soon as the process serves requests."""
+async def healthz() -> dict[str, str]:
+    """200 as soon as the process serves requests. On the event loop, like its policy, so that
+    it answers even while every worker thread is busy with a request."""
     return {"status": "ok"}
 
 

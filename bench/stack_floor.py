@@ -1,0 +1,163 @@
+"""What this machine gives at best, for reading the ratio targets of bench.pipeline and
+bench.booking_http: their measurements made again on the stack alone (bench.floor_apps), with
+none of Triggerpoint's code in the way.
+
+Texts: 10,000 tasks through Redis to two worker processes configured as `triggerpoint worker`,
+sending through the real twilio client to the Twilio double in its own process, with no faults,
+no kill and no dispatcher (the ids are enqueued directly). First tasks that only send; then tasks
+that also claim and record an outbox row with one statement each. Beside them, bench.pipeline's
+plain loop of the client, and each ratio as bench.pipeline computes it.
+
+Bookings: a FastAPI app served by uvicorn in as many processes as bench.booking_http gives
+PostgreSQL; the same 32 clients POST a visit that is stored with one INSERT, then GET /healthz;
+the ratio as bench.booking_http computes it.
+
+Prints a summary, then every figure as one JSON object.
+
+Run: .venv/bin/python -m bench.stack_floor
+"""
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from celery import Task
+from sqlalchemy import Engine, text, update
+from sqlmodel import col
+
+from bench.availability import server_version
+from bench.booking_http import WORKERS, answers, request_rate
+from bench.databases import database
+from bench.floor_apps import FLOOR_VISIT, claim_send_record, send_only
+from bench.outbox_fixture import (
+    BROKER_URL,
+    Double,
+    Service,
+    add_replies,
+    alone,
+    free_port,
+    harness,
+    receipts,
+    seed_patients,
+)
+from bench.pipeline import machine, plain_loop_rate, rate
+from scheduler import db
+from scheduler.clock import utc_now
+from scheduler.models import Message, MessageStatus
+
+MESSAGES = 10_000
+VISIT_SECONDS = 20.0
+DRAIN_SECONDS = 300.0
+VISIT = {"patient_id": 1, "start": "2026-11-23T10:00:00+01:00"}
+
+
+def main() -> None:
+    started = time.perf_counter()
+    figures = machine()
+    with (
+        alone(),
+        database("postgresql", "floor") as engine,
+        tempfile.TemporaryDirectory() as folder,
+        harness(engine.url.render_as_string(hide_password=False), Path(folder)) as stack,
+    ):
+        figures["plain_sends_per_second"] = plain_loop_rate(stack.double.url)
+        for _ in range(2):
+            stack.start_worker("-m", "bench.floor_apps")
+        figures["send_only_per_second"] = sends_per_second(stack.double, send_only, range(MESSAGES))
+        rows = queued_rows(engine)
+        figures["database"] = server_version(engine)
+        figures["claim_send_record_per_second"] = sends_per_second(
+            stack.double, claim_send_record, rows
+        )
+        figures |= bookings(engine, stack.environment, Path(folder) / "web.log")
+    for kind in ("send_only", "claim_send_record"):
+        sends = figures[f"{kind}_per_second"]
+        figures[f"{kind}_ratio"] = round(sends / figures["plain_sends_per_second"], 2)
+    figures["visit_ratio"] = round(figures["visits_per_second"] / figures["healthz_per_second"], 2)
+    figures["total_seconds"] = round(time.perf_counter() - started, 1)
+    print("\n".join(describe(figures)))
+    print(json.dumps(figures))
+
+
+def queued_rows(engine: Engine) -> list[int]:
+    """MESSAGES outbox rows as a dispatcher leaves them: claimed, `queued`, waiting for a worker."""
+    now = utc_now()
+    patients = seed_patients(engine, now=now)
+    rows = add_replies(engine, patients, label="floor", due=[now] * MESSAGES, now=now)
+    with db.session(engine) as session, db.transaction(session):
+        session.execute(
+            update(Message)
+            .where(col(Message.id).in_(rows))
+            .values(status=MessageStatus.QUEUED, claimed_at=now)
+        )
+    return sorted(rows)
+
+
+def sends_per_second(double: Double, task: Task, message_ids: Iterable[int]) -> float:
+    """Enqueues one `task` per id in one round trip, waits until the double has every text, and
+    gives texts/s from the first received to the last."""
+    double.reset()
+    wanted = list(message_ids)
+    task.app.conf.broker_url = BROKER_URL  # the workers' broker, not this process's settings
+    with task.app.producer_or_acquire() as producer, producer.batch():
+        for message_id in wanted:
+            task.apply_async((message_id,), producer=producer)
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while double.accepted() < len(wanted):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{task.name}: {double.accepted()} of {len(wanted)} sent")
+        time.sleep(0.1)
+    received: dict[int, list[datetime]] = receipts(double)
+    return rate(sorted(received[i][0] for i in wanted))
+
+
+def bookings(engine: Engine, environment: dict[str, str], log: Path) -> dict[str, Any]:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"CREATE TABLE {FLOOR_VISIT} (id bigserial PRIMARY KEY, patient_id int, start text)"
+            )
+        )
+    port, workers = free_port(), WORKERS["postgresql"]
+    command = ["-m", "uvicorn", "bench.floor_apps:web", "--port", str(port), "--no-access-log"]
+    server = Service([*command, "--workers", str(workers)], environment, log, Path(sys.executable))
+    base_url = f"http://127.0.0.1:{port}"
+    server.start(lambda _: answers(base_url))
+    try:
+        time.sleep(2.0)  # every process up, not just the first
+        visits = asyncio.run(request_rate(base_url, "/visits", VISIT, seconds=VISIT_SECONDS))
+        health = asyncio.run(request_rate(base_url, "/healthz"))
+    finally:
+        server.stop()
+    return {
+        "web_workers": workers,
+        "visits_per_second": round(visits, 1),
+        "healthz_per_second": round(health, 1),
+    }
+
+
+def describe(figures: dict[str, Any]) -> list[str]:
+    return [
+        f"machine: {figures['platform']}, {figures['cpu_count']} CPUs, Python "
+        f"{figures['python']}, Redis {figures['redis']}, {figures['database']}, load average "
+        f"{figures['load_average_1m']} at start",
+        f"plain loop of the twilio client: {figures['plain_sends_per_second']:.0f} texts/s",
+        f"Celery, send only: {figures['send_only_per_second']:.0f} texts/s, "
+        f"ratio {figures['send_only_ratio']:.2f}",
+        f"Celery, claim + send + record: {figures['claim_send_record_per_second']:.0f} texts/s, "
+        f"ratio {figures['claim_send_record_ratio']:.2f}",
+        f"HTTP, {figures['web_workers']} processes: one-INSERT POST "
+        f"{figures['visits_per_second']:.0f}/s, GET /healthz {figures['healthz_per_second']:.0f}/s,"
+        f" ratio {figures['visit_ratio']:.2f}",
+        f"run took {figures['total_seconds']} s",
+    ]
+
+
+if __name__ == "__main__":
+    main()
