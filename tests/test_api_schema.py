@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -90,7 +91,9 @@ def seed(web: Web) -> None:
     derandomize=True,  # the same requests on every run, so CI stays reproducible
     suppress_health_check=list(HealthCheck),
 )
-def test_it_answers_every_generated_request_without_a_server_error(case: Case, fuzzed: Web) -> None:
+def test_it_answers_every_generated_request_without_a_server_error(
+    case: Case[Any], fuzzed: Web
+) -> None:
     case.call_and_validate(
         base_url=fuzzed.url,
         headers={"Authorization": f"Bearer {fuzzed.staff['ada'].api_token}"},

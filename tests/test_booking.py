@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from scheduler.availability import PartRequest
 from scheduler.booking import book_visit
@@ -48,7 +48,9 @@ def test_it_gives_the_needling_to_a_certified_practitioner(session: Session) -> 
     visit = book(session, alex, clinic.at(TUESDAY, 14), "dry-needling-30", "massage-60")
 
     needling, massage = session.exec(
-        select(Appointment).where(Appointment.visit_id == visit.id).order_by(Appointment.position)
+        select(Appointment)
+        .where(Appointment.visit_id == visit.id)
+        .order_by(col(Appointment.position))
     ).all()
     assert needling.practitioner_id in (clinic.dana.id, clinic.marcus.id)
     assert massage.practitioner_id in (clinic.dana.id, clinic.lena.id)
@@ -218,14 +220,14 @@ def test_it_refuses_bad_input_and_writes_nothing(
         book_visit(
             session=session,
             now=CURRENT_TIME,
-            patient_id=patient.id if patient else 9999,
+            patient_id=patient.id if patient and patient.id else 9999,
             start=start,
             parts=[
                 PartRequest(
                     code_,
                     practitioner_id=(
                         9999
-                        if practitioner == "ghost"
+                        if isinstance(practitioner, str)
                         else practitioner.id
                         if practitioner
                         else None

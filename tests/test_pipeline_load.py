@@ -280,7 +280,8 @@ def test_a_dispatcher_stopped_mid_handover_first_enqueues_every_row_it_claimed(
 
 def ids_with_status(engine: Engine, *wanted: MessageStatus) -> list[int]:
     with db.session(engine) as session:
-        return list(session.exec(select(Message.id).where(col(Message.status).in_(wanted))))
+        query = select(col(Message.id)).where(col(Message.status).in_(wanted))
+        return [message_id for message_id in session.exec(query) if message_id is not None]
 
 
 def task_ids(redis_url: str) -> list[int]:

@@ -2,7 +2,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from scheduler.availability import PartRequest
 from scheduler.models import Appointment, Visit
@@ -47,8 +47,8 @@ def test_it_books_six_weekly_visits_at_the_same_local_time(session: Session) -> 
     visits = session.exec(select(Visit).where(Visit.plan_id == plan_id)).all()
     firsts = session.exec(
         select(func.min(Appointment.starts_at))
-        .where(Appointment.visit_id.in_([v.id for v in visits]))  # type: ignore[union-attr]
-        .group_by(Appointment.visit_id)
+        .where(col(Appointment.visit_id).in_([v.id for v in visits]))
+        .group_by(col(Appointment.visit_id))
     ).all()
     local = sorted(start.astimezone(clinic.zone) for start in firsts)
     assert [d.date() for d in local] == [FIRST_TUESDAY + timedelta(weeks=n) for n in range(6)]

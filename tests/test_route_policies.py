@@ -31,7 +31,7 @@ def api_routes() -> list[APIRoute]:
 
 def test_every_route_declares_who_may_call_it() -> None:
     without_policy = [
-        f"{sorted(route.methods)} {route.path}"
+        f"{sorted(route.methods or ())} {route.path}"
         for route in api_routes()
         if policy_of(route.dependant) == "missing"
     ]
@@ -39,12 +39,12 @@ def test_every_route_declares_who_may_call_it() -> None:
 
 
 def gated_calls() -> list[tuple[str, str, frozenset[Role]]]:
-    calls = []
+    calls: list[tuple[str, str, frozenset[Role]]] = []
     for route in api_routes():
         roles = policy_of(route.dependant)
         if isinstance(roles, frozenset):
             path = re.sub(r"\{[^}]+\}", "1", route.path)
-            calls.extend((method, path, roles) for method in sorted(route.methods))
+            calls.extend((method, path, roles) for method in sorted(route.methods or ()))
     return calls
 
 

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from scheduler.booking import reschedule_visit
 from scheduler.errors import Conflict, RuleViolation
@@ -23,7 +23,7 @@ WEDNESDAY = next_weekday(2)
 
 def starts(session: Session, visit_id: int | None) -> list[str]:
     query = select(Appointment).where(Appointment.visit_id == visit_id)
-    return [f"{a.starts_at:%H:%M}" for a in session.exec(query.order_by(Appointment.position))]
+    return [f"{a.starts_at:%H:%M}" for a in session.exec(query.order_by(col(Appointment.position)))]
 
 
 def move(

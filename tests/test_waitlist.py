@@ -77,8 +77,11 @@ def waiting(
         session,
         patient_id=patient.id or 0,
         wants=Wants(
-            services=services, until=TUESDAY + timedelta(days=14), urgency=urgency, **wants
-        ),  # type: ignore[arg-type]
+            services=services,
+            until=TUESDAY + timedelta(days=14),
+            urgency=urgency,
+            **wants,  # type: ignore[arg-type]
+        ),
         now=added,
         actor="user:frontdesk",
     )
@@ -96,7 +99,7 @@ def offers_by_patient(session: Session) -> dict[str, OfferStatus]:
         .join(WaitlistEntry, col(WaitlistEntry.id) == WaitlistOffer.entry_id)
         .join(Patient, col(Patient.id) == WaitlistEntry.patient_id)
     ).all()
-    return {name.split()[0]: status for name, status in rows}
+    return {name.split()[0]: OfferStatus(status) for name, status in rows}
 
 
 def offer_texts(session: Session) -> list[Message]:

@@ -111,7 +111,9 @@ def test_it_refuses_hours_that_would_strand_a_booked_visit_and_says_which(pages:
     assert f"visit {visit.id} on Tue 24 Nov 16:00" in refused.text
     with db.session(pages.engine) as session:
         ends = session.exec(
-            select(WorkingHours.ends).where(WorkingHours.practitioner_id == pages.clinic.lena.id)
+            select(col(WorkingHours.ends)).where(
+                WorkingHours.practitioner_id == pages.clinic.lena.id
+            )
         ).all()
     assert set(ends) == {time(17)}
 

@@ -14,7 +14,10 @@ COMBINED = [("service", "dry-needling-30"), ("service", "massage-60")]
 
 
 def find_a_time(client: httpx.Client, **query: object) -> str:
-    params = [*COMBINED, *((key, str(value)) for key, value in query.items())]
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        *COMBINED,
+        *((key, str(value)) for key, value in query.items()),
+    ]
     response = client.get("/book", params=params)
     assert response.status_code == 200, response.text
     return str(response.text)

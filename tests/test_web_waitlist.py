@@ -165,7 +165,7 @@ def test_the_offer_link_shows_the_time_and_takes_it(pages: Web) -> None:
     assert "booked from the waitlist" in overview  # what became of the freed time
     with db.session(pages.engine) as session:
         statuses = sorted(offer.status for offer in session.exec(select(WaitlistOffer)))
-        booked = session.exec(select(Visit).where(Visit.booked_by.startswith("patient:"))).all()  # type: ignore[attr-defined]
+        booked = session.exec(select(Visit).where(Visit.booked_by.startswith("patient:"))).all()
         winner = session.get_one(Patient, booked[0].patient_id)
     assert statuses == [OfferStatus.ACCEPTED, OfferStatus.TAKEN]
     assert len(booked) == 1 and winner.phone == "+12125550160"
@@ -188,4 +188,4 @@ def test_a_tampered_offer_link_is_refused_and_changes_nothing(pages: Web) -> Non
     assert "This link does not work" in answers[0].text
     with db.session(pages.engine) as session:
         assert [o.status for o in session.exec(select(WaitlistOffer))] == [OfferStatus.OPEN]
-        assert not session.exec(select(Visit).where(Visit.booked_by.startswith("patient:"))).all()  # type: ignore[attr-defined]
+        assert not session.exec(select(Visit).where(Visit.booked_by.startswith("patient:"))).all()
