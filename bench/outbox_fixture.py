@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, func, insert
 from sqlmodel import col, select
 
+from bench.databases import database
 from scheduler import db
 from scheduler.models import Message, MessageStatus
 from scheduler.patients import register_patient
@@ -276,6 +277,19 @@ def harness(database_url: str, folder: Path) -> Iterator[Harness]:
         double.set_faults(callbacks="off")
         stack.callback(flush_broker)
         yield Harness(double, environment, folder, stack)
+
+
+@contextmanager
+def on_postgresql(label: str) -> Iterator[tuple[Engine, Harness]]:
+    """The one pipeline benchmark on this machine: a PostgreSQL database of its own and the
+    double running, all removed afterwards."""
+    with (
+        alone(),
+        database("postgresql", label) as engine,
+        tempfile.TemporaryDirectory() as folder,
+        harness(engine.url.render_as_string(hide_password=False), Path(folder)) as stack,
+    ):
+        yield engine, stack
 
 
 def answers(double: Double) -> bool:

@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -34,14 +33,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine
 
 from bench.availability import percentile, server_version, yes
-from bench.databases import database
 from bench.outbox_fixture import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -52,10 +49,9 @@ from bench.outbox_fixture import (
     Receipts,
     Service,
     add_replies,
-    alone,
     broker,
-    harness,
     ids_with_status,
+    on_postgresql,
     receipts,
     seed_patients,
     statuses,
@@ -97,12 +93,7 @@ PENDING = (MessageStatus.SCHEDULED, MessageStatus.QUEUED, MessageStatus.SENDING)
 def main() -> None:
     started = time.perf_counter()
     figures = machine()
-    with (
-        alone(),
-        database("postgresql", "pipeline") as engine,
-        tempfile.TemporaryDirectory() as folder,
-        harness(engine.url.render_as_string(hide_password=False), Path(folder)) as pipeline,
-    ):
+    with on_postgresql("pipeline") as (engine, pipeline):
         patients = seed_patients(engine, now=utc_now())
         figures["database"] = server_version(engine)
         figures["plain_sends_per_second"] = plain_loop_rate(pipeline.double.url)

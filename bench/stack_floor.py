@@ -20,7 +20,6 @@ Run: .venv/bin/python -m bench.stack_floor
 import asyncio
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -33,16 +32,14 @@ from sqlmodel import col
 
 from bench.availability import server_version
 from bench.booking_http import WORKERS, answers, request_rate
-from bench.databases import database
 from bench.floor_apps import FLOOR_VISIT, claim_send_record, send_only
 from bench.outbox_fixture import (
     BROKER_URL,
     Double,
     Service,
     add_replies,
-    alone,
     free_port,
-    harness,
+    on_postgresql,
     receipts,
     seed_patients,
 )
@@ -60,12 +57,7 @@ VISIT = {"patient_id": 1, "start": "2026-11-23T10:00:00+01:00"}
 def main() -> None:
     started = time.perf_counter()
     figures = machine()
-    with (
-        alone(),
-        database("postgresql", "floor") as engine,
-        tempfile.TemporaryDirectory() as folder,
-        harness(engine.url.render_as_string(hide_password=False), Path(folder)) as stack,
-    ):
+    with on_postgresql("floor") as (engine, stack):
         figures["plain_sends_per_second"] = plain_loop_rate(stack.double.url)
         for _ in range(2):
             stack.start_worker("-m", "bench.floor_apps")
@@ -75,7 +67,7 @@ def main() -> None:
         figures["claim_send_record_per_second"] = sends_per_second(
             stack.double, claim_send_record, rows
         )
-        figures |= bookings(engine, stack.environment, Path(folder) / "web.log")
+        figures |= bookings(engine, stack.environment, stack.folder / "web.log")
     for kind in ("send_only", "claim_send_record"):
         sends = figures[f"{kind}_per_second"]
         figures[f"{kind}_ratio"] = round(sends / figures["plain_sends_per_second"], 2)
