@@ -1,15 +1,18 @@
 """The least a text or a booking can cost on this stack, for bench.stack_floor: the libraries and
 services Triggerpoint runs on, with none of its rules, models or statements.
 
-`celery` is configured as `triggerpoint worker` configures its app, with two tasks: `send_only`
+`celery` is the app `triggerpoint worker` runs, configured and started the same way, with two
+tasks of its own: `send_only`
 hands a text to the real twilio client and nothing else; `claim_send_record` also claims its outbox
 row and records the answer, one statement each in autocommit mode, the fewest a text can cost
-without losing or repeating it. `web` has a no-op GET /healthz, as the product's, and
-POST /visits, which stores one row in one statement.
+without losing or repeating it. `create_web` makes an app with a no-op GET /healthz, as the
+product's, and POST /visits, which stores one row in one statement; it is served as
+`triggerpoint serve` serves ours.
 
-Run a worker of `celery`: python -m bench.floor_apps
+Run: python -m bench.floor_apps worker | python -m bench.floor_apps web PORT PROCESSES
 """
 
+import sys
 import threading
 from functools import cache
 from typing import Any
@@ -19,9 +22,11 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
+from scheduler.logs import configure_logging
+from scheduler.serving import serve
 from scheduler.settings import get_settings
 from workers.celery_app import make_app
-from workers.cli import CONCURRENCY, worker_arguments
+from workers.cli import CONCURRENCY, run_worker
 from workers.tasks import gateway
 
 TO, BODY = "+12125550100", "Riverside Physio: thank you, the front desk will get back to you."
@@ -34,7 +39,6 @@ FLOOR_VISIT = "floor_visit"
 STORE_VISIT = f"INSERT INTO {FLOOR_VISIT} (patient_id, start) VALUES (%s, %s) RETURNING id"
 
 celery = make_app()
-web = FastAPI()
 _connections = threading.local()
 
 
@@ -71,16 +75,25 @@ class VisitRequest(BaseModel):
     start: str
 
 
-@web.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def create_web() -> FastAPI:
+    web = FastAPI()
 
+    @web.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
 
-@web.post("/visits", status_code=201)
-def store_visit(visit: VisitRequest) -> dict[str, int]:
-    stored = connection().execute(STORE_VISIT, (visit.patient_id, visit.start)).fetchone()
-    return {"id": stored[0] if stored else 0}
+    @web.post("/visits", status_code=201)
+    def store_visit(visit: VisitRequest) -> dict[str, int]:
+        stored = connection().execute(STORE_VISIT, (visit.patient_id, visit.start)).fetchone()
+        return {"id": stored[0] if stored else 0}
+
+    return web
 
 
 if __name__ == "__main__":
-    celery.worker_main(worker_arguments(CONCURRENCY))
+    configure_logging(get_settings())
+    if sys.argv[1] == "worker":
+        run_worker(celery, CONCURRENCY)
+    else:
+        port, processes = int(sys.argv[2]), int(sys.argv[3])
+        serve(host="127.0.0.1", port=port, workers=processes, app="bench.floor_apps:create_web")

@@ -158,8 +158,10 @@ class Service:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not ready(self):
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
                 tail = self.log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"{self.arguments[0]} did not start:\n{tail}")
+                command = " ".join([self.program.name, *self.arguments])
+                raise RuntimeError(f"{command} did not start:\n{tail}")
             time.sleep(0.05)
         return self
 

@@ -8,9 +8,9 @@ no kill and no dispatcher (the ids are enqueued directly). First tasks that only
 that also claim and record an outbox row with one statement each. Beside them, bench.pipeline's
 plain loop of the client, and each ratio as bench.pipeline computes it.
 
-Bookings: a FastAPI app served by uvicorn in as many processes as bench.booking_http gives
-PostgreSQL; the same 32 clients POST a visit that is stored with one INSERT, then GET /healthz;
-the ratio as bench.booking_http computes it.
+Bookings: with the workers stopped, a FastAPI app served as `triggerpoint serve` serves ours, in
+as many processes as bench.booking_http gives PostgreSQL; the same 32 clients POST a visit that
+is stored with one INSERT, then GET /healthz; the ratio as bench.booking_http computes it.
 
 Prints a summary, then every figure as one JSON object.
 
@@ -32,7 +32,7 @@ from sqlmodel import col
 
 from bench.availability import server_version
 from bench.booking_http import WORKERS, answers, request_rate
-from bench.floor_apps import FLOOR_VISIT, claim_send_record, send_only
+from bench.floor_apps import FLOOR_VISIT, celery, claim_send_record, send_only
 from bench.outbox_fixture import (
     BROKER_URL,
     Double,
@@ -57,16 +57,18 @@ VISIT = {"patient_id": 1, "start": "2026-11-23T10:00:00+01:00"}
 def main() -> None:
     started = time.perf_counter()
     figures = machine()
+    celery.conf.broker_url = BROKER_URL  # the workers' broker, not this process's settings
     with on_postgresql("floor") as (engine, stack):
         figures["plain_sends_per_second"] = plain_loop_rate(stack.double.url)
-        for _ in range(2):
-            stack.start_worker("-m", "bench.floor_apps")
+        workers = [stack.start_worker("-m", "bench.floor_apps", "worker") for _ in range(2)]
         figures["send_only_per_second"] = sends_per_second(stack.double, send_only, range(MESSAGES))
         rows = queued_rows(engine)
         figures["database"] = server_version(engine)
         figures["claim_send_record_per_second"] = sends_per_second(
             stack.double, claim_send_record, rows
         )
+        for worker in workers:  # booking_http has no workers running beside its server
+            worker.stop()
         figures |= bookings(engine, stack.environment, stack.folder / "web.log")
     for kind in ("send_only", "claim_send_record"):
         sends = figures[f"{kind}_per_second"]
@@ -95,8 +97,8 @@ def sends_per_second(double: Double, task: Task, message_ids: Iterable[int]) -> 
     """Enqueues one `task` per id in one round trip, waits until the double has every text, and
     gives texts/s from the first received to the last."""
     double.reset()
+    double.set_faults(callbacks="off")  # as in bench.pipeline: no receiver for them here
     wanted = list(message_ids)
-    task.app.conf.broker_url = BROKER_URL  # the workers' broker, not this process's settings
     with task.app.producer_or_acquire() as producer, producer.batch():
         for message_id in wanted:
             task.apply_async((message_id,), producer=producer)
@@ -117,11 +119,11 @@ def bookings(engine: Engine, environment: dict[str, str], log: Path) -> dict[str
             )
         )
     port, workers = free_port(), WORKERS["postgresql"]
-    command = ["-m", "uvicorn", "bench.floor_apps:web", "--port", str(port), "--no-access-log"]
-    server = Service([*command, "--workers", str(workers)], environment, log, Path(sys.executable))
+    command = ["-m", "bench.floor_apps", "web", str(port), str(workers)]
+    server = Service(command, environment, log, Path(sys.executable))
     base_url = f"http://127.0.0.1:{port}"
-    server.start(lambda _: answers(base_url))
     try:
+        server.start(lambda _: answers(base_url))
         time.sleep(2.0)  # every process up, not just the first
         visits = asyncio.run(request_rate(base_url, "/visits", VISIT, seconds=VISIT_SECONDS))
         health = asyncio.run(request_rate(base_url, "/healthz"))

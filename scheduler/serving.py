@@ -29,12 +29,13 @@ STOP_SECONDS = 30
 log = logging.getLogger(__name__)
 
 
-def serve(*, host: str, port: int, workers: int) -> None:
+def serve(*, host: str, port: int, workers: int, app: str = APP) -> None:
+    """`app` names the factory of the ASGI app to serve."""
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
-        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_config=None)
+        uvicorn.run(app, factory=True, host=host, port=port, workers=workers, log_config=None)
         return
     _refuse_if_taken(host, port)
-    _Processes(host, port, workers).run()
+    _Processes(host, port, workers, app).run()
 
 
 def _listener(host: str, port: int, *, shared: bool) -> socket.socket:
@@ -56,7 +57,7 @@ def _refuse_if_taken(host: str, port: int) -> None:
         sys.exit(STARTUP_FAILURE)
 
 
-def _one_process(host: str, port: int) -> None:
+def _one_process(host: str, port: int, app: str) -> None:
     """A server process: its own socket on the shared port, then uvicorn on it, until it is
     told to stop or the parent is gone."""
     configure_logging(get_settings())
@@ -66,7 +67,7 @@ def _one_process(host: str, port: int) -> None:
     except OSError as error:  # as a failed start, so that it is not tried again and again
         log.error("cannot listen on %s:%s: %s", host, port, error)
         sys.exit(STARTUP_FAILURE)
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, log_config=None)
+    config = uvicorn.Config(app, factory=True, host=host, port=port, log_config=None)
     uvicorn.Server(config).run(sockets=[listener])
 
 
@@ -84,9 +85,10 @@ class _Processes:
     SIGTERM or SIGHUP (each finishes the requests it holds: uvicorn's graceful shutdown; one
     still running after STOP_SECONDS is killed)."""
 
-    def __init__(self, host: str, port: int, workers: int) -> None:
+    def __init__(self, host: str, port: int, workers: int, app: str) -> None:
         self.address = (host, port)
         self.workers = workers
+        self.app = app
         self.context = multiprocessing.get_context("spawn")
         self.stopping = Event()
 
@@ -118,7 +120,7 @@ class _Processes:
             sys.exit(STARTUP_FAILURE)
 
     def _start(self) -> BaseProcess:
-        process = self.context.Process(target=_one_process, args=self.address)
+        process = self.context.Process(target=_one_process, args=(*self.address, self.app))
         process.start()
         return process
 

@@ -6,12 +6,15 @@ imports what it runs when it runs: a restarted worker or dispatcher is an outage
 """
 
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from scheduler.cli import app
 from scheduler.settings import get_settings
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 __all__ = ["app"]
 
@@ -31,22 +34,24 @@ def worker(
     from workers.sms import gateway_from_settings
 
     gateway_from_settings(get_settings())  # says at start-up when texts will not leave the machine
+    run_worker(celery_app, concurrency)
+
+
+def run_worker(celery_app: "Celery", concurrency: int) -> None:
+    """A worker of ours on `celery_app`: threads, no chatter between workers, and one log line
+    per text, which the send itself writes."""
     for per_task in ("celery.worker.strategy", "celery.app.trace"):
-        # "received" and "succeeded" for every task; the send itself logs one line per text.
-        logging.getLogger(per_task).setLevel(logging.WARNING)
-    celery_app.worker_main(worker_arguments(concurrency))
-
-
-def worker_arguments(concurrency: int) -> list[str]:
-    """Celery's command line for a worker of ours: threads, and no chatter between workers."""
-    return [
-        "worker",
-        "--loglevel=INFO",
-        "--pool=threads",
-        f"--concurrency={concurrency}",
-        "--without-gossip",
-        "--without-mingle",
-    ]
+        logging.getLogger(per_task).setLevel(logging.WARNING)  # "received", "succeeded"
+    celery_app.worker_main(
+        [
+            "worker",
+            "--loglevel=INFO",
+            "--pool=threads",
+            f"--concurrency={concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
 
 
 @app.command()
