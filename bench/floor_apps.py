@@ -2,12 +2,11 @@
 services Triggerpoint runs on, with none of its rules, models or statements.
 
 `celery` is the app `triggerpoint worker` runs, configured and started the same way, with two
-tasks of its own: `send_only`
-hands a text to the real twilio client and nothing else; `claim_send_record` also claims its outbox
-row and records the answer, one statement each in autocommit mode, the fewest a text can cost
-without losing or repeating it. `create_web` makes an app with a no-op GET /healthz, as the
-product's, and POST /visits, which stores one row in one statement; it is served as
-`triggerpoint serve` serves ours.
+tasks of its own: `send_only` hands a text to the real twilio client and nothing else;
+`claim_send_record` also claims its outbox row and records the answer, one statement each in
+autocommit mode, the fewest a text can cost without losing or repeating it. `create_web` makes
+an app with a no-op GET /healthz, as the product's, and POST /visits, which stores one row in
+one statement; it is served as `triggerpoint serve` serves ours.
 
 Run: python -m bench.floor_apps worker | python -m bench.floor_apps web PORT PROCESSES
 """
