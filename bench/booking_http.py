@@ -26,6 +26,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,10 +175,18 @@ class Served:
 
 
 def serve(database_url: str, workers: int, log: Path) -> Served:
-    port = free_port()
     environment = os.environ | {"TRIGGERPOINT_DATABASE_URL": database_url}
-    arguments = ["serve", "--port", str(port), "--workers", str(workers)]
-    service = Service(arguments, environment, log)
+    return started(
+        lambda port: Service(
+            ["serve", "--port", str(port), "--workers", str(workers)], environment, log
+        )
+    )
+
+
+def started(server_on: Callable[[int], Service]) -> Served:
+    """The server `server_on` makes for a free port, once every one of its processes is up."""
+    port = free_port()
+    service = server_on(port)
     base_url = f"http://127.0.0.1:{port}"
     service.start(lambda _: answers(base_url))
     time.sleep(WARM_UP_SECONDS)  # every worker process up, not just the first
@@ -256,7 +265,7 @@ async def request_rate(
 ) -> float:
     """Requests per second from CLIENTS clients asking for `path` again and again: GET, or POST
     of `body` as JSON."""
-    done = 0
+    done, method = 0, "GET" if body is None else "POST"
     connector = aiohttp.TCPConnector(limit=CLIENTS)
     async with aiohttp.ClientSession(base_url, connector=connector) as http:
         deadline = time.perf_counter() + seconds
@@ -265,7 +274,6 @@ async def request_rate(
         async def one() -> None:
             nonlocal done
             while time.perf_counter() < deadline:
-                method = "GET" if body is None else "POST"
                 async with http.request(method, path, json=body) as response:
                     await response.read()
                     response.raise_for_status()

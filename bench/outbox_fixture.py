@@ -199,7 +199,10 @@ class Double:
         self.control.post("/_double/faults", json=faults).raise_for_status()
 
     def reset(self) -> None:
+        """Forget every message and request and every fault. Callbacks stay off: nothing in a
+        benchmark receives them, and sending them would load the machine being measured."""
         self.control.post("/_double/reset").raise_for_status()
+        self.set_faults(callbacks="off")
 
     def messages(self) -> list[dict[str, Any]]:
         return list(self.control.get("/_double/messages", timeout=60).json())
@@ -219,14 +222,13 @@ class Harness:
     stack: ExitStack
     started: list[Service] = field(default_factory=list)
 
-    def start_worker(self, *command: str) -> Service:
-        """`triggerpoint worker` with its default pool and concurrency, or a worker that
-        `command` starts with this Python."""
+    def start_worker(
+        self, arguments: Sequence[str] = ("worker",), program: Path = TRIGGERPOINT
+    ) -> Service:
+        """`triggerpoint worker` with its default pool and concurrency, or another Celery worker
+        that `program` starts."""
         log = self.folder / f"worker-{len(self.started)}.log"
-        if command:
-            service = Service(list(command), self.environment, log, Path(sys.executable))
-        else:
-            service = Service(["worker"], self.environment, log)
+        service = Service(list(arguments), self.environment, log, program)
         return self._start(service, lambda s: s.logged(b"ready."))
 
     def start_dispatcher(self, interval_seconds: float) -> Service:

@@ -282,7 +282,6 @@ def timeliness_phase(
     engine: Engine, pipeline: Harness, patients: Patients, dispatcher: Service
 ) -> dict[str, Any]:
     pipeline.double.reset()
-    pipeline.double.set_faults(callbacks="off")
     start, step = utc_now() + LEAD, timedelta(seconds=SPREAD_SECONDS / SPREAD_MESSAGES)
     due = [start + number * step for number in range(SPREAD_MESSAGES)]
     spread = add_replies(engine, patients, label="spread", due=due, now=utc_now())

@@ -31,14 +31,13 @@ from sqlalchemy import Engine, text, update
 from sqlmodel import col
 
 from bench.availability import server_version
-from bench.booking_http import WORKERS, answers, request_rate
+from bench.booking_http import WORKERS, request_rate, started
 from bench.floor_apps import FLOOR_VISIT, celery, claim_send_record, send_only
 from bench.outbox_fixture import (
     BROKER_URL,
     Double,
     Service,
     add_replies,
-    free_port,
     on_postgresql,
     receipts,
     seed_patients,
@@ -60,7 +59,8 @@ def main() -> None:
     celery.conf.broker_url = BROKER_URL  # the workers' broker, not this process's settings
     with on_postgresql("floor") as (engine, stack):
         figures["plain_sends_per_second"] = plain_loop_rate(stack.double.url)
-        workers = [stack.start_worker("-m", "bench.floor_apps", "worker") for _ in range(2)]
+        floor_worker = ["-m", "bench.floor_apps", "worker"]
+        workers = [stack.start_worker(floor_worker, Path(sys.executable)) for _ in range(2)]
         figures["send_only_per_second"] = sends_per_second(stack.double, send_only, range(MESSAGES))
         rows = queued_rows(engine)
         figures["database"] = server_version(engine)
@@ -97,7 +97,6 @@ def sends_per_second(double: Double, task: Task, message_ids: Iterable[int]) -> 
     """Enqueues one `task` per id in one round trip, waits until the double has every text, and
     gives texts/s from the first received to the last."""
     double.reset()
-    double.set_faults(callbacks="off")  # as in bench.pipeline: no receiver for them here
     wanted = list(message_ids)
     with task.app.producer_or_acquire() as producer, producer.batch():
         for message_id in wanted:
@@ -118,17 +117,20 @@ def bookings(engine: Engine, environment: dict[str, str], log: Path) -> dict[str
                 f"CREATE TABLE {FLOOR_VISIT} (id bigserial PRIMARY KEY, patient_id int, start text)"
             )
         )
-    port, workers = free_port(), WORKERS["postgresql"]
-    command = ["-m", "bench.floor_apps", "web", str(port), str(workers)]
-    server = Service(command, environment, log, Path(sys.executable))
-    base_url = f"http://127.0.0.1:{port}"
+    workers = WORKERS["postgresql"]
+    server = started(
+        lambda port: Service(
+            ["-m", "bench.floor_apps", "web", str(port), str(workers)],
+            environment,
+            log,
+            Path(sys.executable),
+        )
+    )
     try:
-        server.start(lambda _: answers(base_url))
-        time.sleep(2.0)  # every process up, not just the first
-        visits = asyncio.run(request_rate(base_url, "/visits", VISIT, seconds=VISIT_SECONDS))
-        health = asyncio.run(request_rate(base_url, "/healthz"))
+        visits = asyncio.run(request_rate(server.base_url, "/visits", VISIT, seconds=VISIT_SECONDS))
+        health = asyncio.run(request_rate(server.base_url, "/healthz"))
     finally:
-        server.stop()
+        server.service.stop()
     return {
         "web_workers": workers,
         "visits_per_second": round(visits, 1),
