@@ -1,16 +1,19 @@
 """The rules at the moment of sending: is this text still right, now, for this patient?
 
-A worker claims a queued message here (a conditional update that only one worker can win),
-re-checks the world, and either gets the rendered text to send or finds the row settled:
-cancelled because the visit changed, skipped with a reason, or deferred to a later time.
-Outcomes from the gateway are recorded here too, so the state of every text lives in one place.
+A worker reads a queued message with the state of its world, decides, and then either claims it
+(a conditional update that only one worker can win, and only while the world is as it was read)
+with the words it will send, or settles it: cancelled because the visit changed, skipped with a
+reason, or deferred to a later time. Outcomes from the gateway are recorded here too, so the
+state of every text lives in one place.
 
-Every text passes through here, so its statements are few and built once: the claim reads all
-that the re-checks and the words need in its RETURNING clause, one update stores the words
-before they leave, and one records the provider's answer. Only a text subject to the daily limit,
-inside the send window, costs one more statement, to count the patient's texts that day.
+Every text passes through here, so its statements are few and built once: one read of all that
+the re-checks and the words need, one update that claims the row and stores the words before
+they leave, and one that records the provider's answer. None of them needs a transaction around
+it, so on PostgreSQL each commits on its own. Only a text subject to the daily limit, inside the
+send window, costs one more statement, to count the patient's texts that day.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, TypeVar
@@ -18,12 +21,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Exists,
     ScalarSelect,
+    and_,
     bindparam,
     case,
     exists,
     func,
     literal_column,
+    or_,
     update,
 )
 from sqlalchemy.orm import Mapped
@@ -60,6 +66,7 @@ STILL_RIGHT = {
 }
 COUNTED = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,8 @@ class ReadyToSend:
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """A message just marked `sending`, with the state of its world as the claim saw it."""
+class Queued:
+    """A queued message with the state of its world as one read saw it."""
 
     id: int
     kind: str
@@ -97,7 +104,7 @@ class Claimed:
     signing_key: str  # for the visit's link
 
 
-# The fields of `Claimed` that the message row holds itself.
+# The fields of `Queued` that the message row holds itself.
 MESSAGE_FIELDS = (
     "id",
     "kind",
@@ -109,6 +116,9 @@ MESSAGE_FIELDS = (
     "visit_version",
     "body",
 )
+# Reads before giving up on a message whose world keeps changing between read and claim; the
+# sweeper hands it out again later.
+READS = 3
 
 
 def claim_for_sending(
@@ -116,81 +126,97 @@ def claim_for_sending(
 ) -> ReadyToSend | None:
     """The text to send now, with the row marked `sending`; None when there is nothing to send
     (another worker has it, or it was settled: cancelled, skipped or deferred). Links in the
-    text start with `public_url`."""
-    found = session.connection().execute(CLAIM, {"message_id": message_id, "now": now})
-    row = found.one_or_none()
-    if row is None:
-        return None
-    claimed = Claimed(**row._asdict())
-    if claimed.clinic is None:
-        raise not_found("location", None, field="location_id")
-    if settled := _settle_if_not_right(session, claimed, now=now, policy=policy):
-        _settle(session, claimed.id, *settled, now=now)
-        return None
-    if claimed.body is not None:
-        return ReadyToSend(message_id=message_id, to=claimed.to_phone, body=claimed.body)
-    body = _render(claimed, public_url)
-    session.connection().execute(STORE_WORDS, {"message_id": message_id, "words": body})
-    return ReadyToSend(message_id=message_id, to=claimed.to_phone, body=body)
+    text start with `public_url`.
+
+    The read and the claim need not share a transaction: the claim re-checks in SQL what the
+    decision rested on (the visit's state and version, the patient's consent, the opt-out
+    list), and a claim that finds the world changed reads it again.
+    """
+    for _ in range(READS):
+        found = session.connection().execute(READ, {"message_id": message_id}).one_or_none()
+        if found is None:
+            return None
+        queued = Queued(**found._asdict())
+        if queued.clinic is None:
+            raise not_found("location", None, field="location_id")
+        if settled := _settle_if_not_right(session, queued, now=now, policy=policy):
+            _settle(session, queued.id, *settled, now=now)
+            return None
+        words = queued.body if queued.body is not None else _render(queued, public_url)
+        claimed = session.connection().execute(CLAIM, _claim_values(queued, words, now))
+        if (ready := claimed.one_or_none()) is not None:
+            return ReadyToSend(message_id=message_id, to=ready.to_phone, body=ready.body)
+    log.warning("message %d: its visit kept changing while it was claimed", message_id)
+    return None
+
+
+def _claim_values(queued: Queued, words: str, now: datetime) -> dict[str, Any]:
+    return {
+        "message_id": queued.id,
+        "now": now,
+        "words": words,
+        "visit_status": queued.visit_status,
+        "visit_version_now": queued.visit_version_now,
+    }
 
 
 Settlement = tuple[MessageStatus, str, datetime | None]  # new status, reason, new send_at
 
 
 def _settle_if_not_right(
-    session: Session, claimed: Claimed, *, now: datetime, policy: Policy
+    session: Session, queued: Queued, *, now: datetime, policy: Policy
 ) -> Settlement | None:
     """How to settle a message that must not go out now, or None to send it."""
-    if reason := _visit_moved_on(claimed):
+    if reason := _visit_moved_on(queued):
         return MessageStatus.CANCELLED, reason, None
-    if claimed.number_opted_out or not claimed.sms_consent:
+    if queued.number_opted_out or not queued.sms_consent:
         return MessageStatus.SKIPPED, "the patient opted out of texts", None
-    if now > claimed.not_after:
+    if now > queued.not_after:
         return MessageStatus.SKIPPED, "too late: past its deadline", None
-    if claimed.kind == "reply":
+    if queued.kind == "reply":
         return None  # an answer to the patient's own text goes out at once
-    return _deferral(session, claimed, now=now, policy=policy)
+    return _deferral(session, queued, now=now, policy=policy)
 
 
-def _visit_moved_on(claimed: Claimed) -> str | None:
-    if claimed.visit_status is None:
+def _visit_moved_on(queued: Queued) -> str | None:
+    if queued.visit_status is None:
         return None
-    wanted = STILL_RIGHT.get(claimed.kind, VisitStatus.BOOKED)
-    if claimed.visit_status != wanted:
-        return f"the visit is {claimed.visit_status.value.replace('_', ' ')}"
-    if wanted == VisitStatus.BOOKED and claimed.visit_version_now != claimed.visit_version:
+    wanted = STILL_RIGHT.get(queued.kind, VisitStatus.BOOKED)
+    if queued.visit_status != wanted:
+        return f"the visit is {queued.visit_status.value.replace('_', ' ')}"
+    if wanted == VisitStatus.BOOKED and queued.visit_version_now != queued.visit_version:
         return "the visit moved"
     return None
 
 
 def _deferral(
-    session: Session, claimed: Claimed, *, now: datetime, policy: Policy
+    session: Session, queued: Queued, *, now: datetime, policy: Policy
 ) -> Settlement | None:
     """Outside the send window, or over the patient's daily limit: move to the next opening."""
-    zone = clinic_zone(claimed.time_zone)
-    window = effective_window(claimed.window_opens, claimed.window_closes, policy)
+    zone = clinic_zone(queued.time_zone)
+    window = effective_window(queued.window_opens, queued.window_closes, policy)
     later = within_window(now, zone=zone, window=window)
-    if later == now and _sent_today(session, claimed, now, zone) >= policy.daily_message_cap:
+    if later == now and _sent_today(session, queued, now, zone) >= policy.daily_message_cap:
         later = next_day_opening(now, zone=zone, window=window)
     if later == now:
         return None
-    if later > claimed.not_after:
+    if later > queued.not_after:
         return MessageStatus.SKIPPED, "no time left inside the send window and daily limit", None
     return MessageStatus.SCHEDULED, "deferred to the send window", later
 
 
-def _sent_today(session: Session, claimed: Claimed, now: datetime, zone: ZoneInfo) -> int:
+def _sent_today(session: Session, queued: Queued, now: datetime, zone: ZoneInfo) -> int:
     start, end = day_bounds(now.astimezone(zone).date(), zone)
     return session.exec(
         select(func.count())
         .select_from(Message)
         .where(
-            Message.patient_id == claimed.patient_id,
+            Message.patient_id == queued.patient_id,
             Message.kind != "reply",
             col(Message.status).in_(COUNTED),
             col(Message.claimed_at) >= start,
             col(Message.claimed_at) < end,
-            Message.id != claimed.id,
+            Message.id != queued.id,
         )
     ).one()
 
@@ -204,30 +230,31 @@ def _settle(
     *,
     now: datetime,
 ) -> None:
+    """Settles the row only if it is still queued: otherwise another worker took it meanwhile."""
     moved = {"send_at": send_at} if send_at else {}
     session.execute(
         update(Message)
-        .where(col(Message.id) == message_id)
+        .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.QUEUED)
         .values(status=status, reason=reason, updated_at=now, **moved)
     )
 
 
-def _render(claimed: Claimed, public_url: str) -> str:
+def _render(queued: Queued, public_url: str) -> str:
     values = {
-        "clinic": claimed.clinic or "",
-        "phone": claimed.clinic_phone,
-        "first_name": claimed.patient_name.split()[0],
+        "clinic": queued.clinic or "",
+        "phone": queued.clinic_phone,
+        "first_name": queued.patient_name.split()[0],
         "day": "",
         "time": "",
         "link": "",
     }
-    if claimed.visit_id is not None:
-        values["link"] = links.link(public_url, claimed.signing_key, links.VISIT, claimed.visit_id)
-    if claimed.visit_start is not None:
-        start = claimed.visit_start.astimezone(clinic_zone(claimed.time_zone))
+    if queued.visit_id is not None:
+        values["link"] = links.link(public_url, queued.signing_key, links.VISIT, queued.visit_id)
+    if queued.visit_start is not None:
+        start = queued.visit_start.astimezone(clinic_zone(queued.time_zone))
         values |= {"day": f"{start:%a %d %b}", "time": f"{start:%H:%M}"}
-    text = wording(claimed.template, claimed.own_template)
-    return render(claimed.template, text, values).text
+    text = wording(queued.template, queued.own_template)
+    return render(queued.template, text, values).text
 
 
 def record_accepted(session: Session, *, message_id: int, sid: str, now: datetime) -> None:
@@ -290,7 +317,7 @@ def _world() -> list[Mapped[Any] | ColumnElement[Any]]:
         first_part.order_by(col(Appointment.position)).limit(1).label("visit_start"),
         _lookup(col(Patient.name), patient_id).label("patient_name"),
         _lookup(col(Patient.sms_consent), patient_id).label("sms_consent"),
-        exists().where(col(SmsOptOut.phone) == _outer("to_phone")).label("number_opted_out"),
+        _opted_out().label("number_opted_out"),
         _lookup(col(Location.name), location_id).label("clinic"),
         _lookup(col(Location.phone), location_id).label("clinic_phone"),
         _lookup(col(Location.time_zone), location_id).label("time_zone"),
@@ -301,13 +328,29 @@ def _world() -> list[Mapped[Any] | ColumnElement[Any]]:
 
 
 def _outer(name: str) -> ColumnElement[Any]:
-    """A column of the message being claimed, as a subquery in RETURNING must name it: SQLite's
-    compiler prints RETURNING without table names, subqueries included, where a bare
-    `visit_id` would be appointment's own column."""
+    """A column of the message being read, named so that subqueries refer to the outer row at any
+    depth: SQLAlchemy correlates a subquery only with the statement directly around it, so the
+    clinic's location, looked up through the visit, would otherwise read every message."""
     return literal_column(f"{Message.__tablename__}.{name}")
 
 
-def _lookup(column: Mapped[T], primary_key: ColumnElement[Any]) -> ScalarSelect[T]:
+def _world_as_read() -> ColumnElement[bool]:
+    """What a decision to send rested on is still so: the visit is in the state and at the
+    version that was read, the patient still consents, and the number has not opted out."""
+    visit_as_read = exists().where(
+        col(Visit.id) == col(Message.visit_id),
+        col(Visit.status) == bindparam("visit_status"),
+        col(Visit.version) == bindparam("visit_version_now"),
+    )
+    consents = exists().where(col(Patient.id) == col(Message.patient_id), col(Patient.sms_consent))
+    return and_(or_(col(Message.visit_id).is_(None), visit_as_read), consents, ~_opted_out())
+
+
+def _opted_out() -> Exists:
+    return exists().where(col(SmsOptOut.phone) == col(Message.to_phone))
+
+
+def _lookup(column: Mapped[T], primary_key: Mapped[Any] | ColumnElement[Any]) -> ScalarSelect[T]:
     """`column` of the row of its table whose id is `primary_key`."""
     table = column.class_  # type: ignore[attr-defined]
     return select(column).where(table.id == primary_key).scalar_subquery()
@@ -315,16 +358,18 @@ def _lookup(column: Mapped[T], primary_key: ColumnElement[Any]) -> ScalarSelect[
 
 # The statements every text runs, built once; they take `message_id` and `now` or `words`/`sid`.
 _THIS_ONE = col(Message.id) == bindparam("message_id")
+_QUEUED = col(Message.status) == MessageStatus.QUEUED
 _NOW = bindparam("now", type_=UTCDateTime())
 _SENDING = col(Message.status) == MessageStatus.SENDING  # a callback may have moved it on
+READ = select(*_world()).where(_THIS_ONE, _QUEUED)
 CLAIM = (
     update(Message)
-    .where(_THIS_ONE, col(Message.status) == MessageStatus.QUEUED)
+    .where(_THIS_ONE, _QUEUED, _world_as_read())
     .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1)
     .values(claimed_at=_NOW, updated_at=_NOW)
-    .returning(*_world())
+    .values(body=func.coalesce(col(Message.body), bindparam("words")))
+    .returning(col(Message.to_phone), col(Message.body))
 )
-STORE_WORDS = update(Message).where(_THIS_ONE).values(body=bindparam("words"))
 RECORD_ACCEPTED = (
     update(Message)
     .where(_THIS_ONE)

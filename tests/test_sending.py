@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 from sqlmodel import select
 
-from scheduler import db, links
+from scheduler import db, links, sending
 from scheduler.booking import reschedule_visit
 from scheduler.models import Message, MessageStatus, MessageTemplate, Patient, SmsOptOut, Visit
 from scheduler.policy import Policy
@@ -250,6 +250,39 @@ def test_it_skips_a_patient_who_no_longer_consents_to_texts(world: World) -> Non
     send_due(world, world.clinic.at(TODAY, 8), sender)
 
     assert sender.sent == []
+    assert rows(world)["confirmation"].status == MessageStatus.SKIPPED
+
+
+WITHDRAWALS = {
+    "consent withdrawn": update(Patient).values(sms_consent=False),
+    "number opted out": insert(SmsOptOut).values(
+        phone="+12125550101", opted_out_at=CURRENT_TIME, keyword="STOP"
+    ),
+}
+
+
+@pytest.mark.parametrize("withdrawal", WITHDRAWALS)
+def test_a_claim_refuses_a_patient_who_withdrew_after_the_read(
+    world: World, withdrawal: str
+) -> None:
+    """The read and the claim are separate statements: what changed between them stops the
+    claim, and the text is settled on the next read instead of going out."""
+    due = world.clinic.at(TODAY, 8)
+    [confirmation_id] = claim_due(world.engine, now=due)
+    with db.session(world.engine) as session:
+        read = session.execute(sending.READ, {"message_id": confirmation_id}).one()
+    with db.session(world.engine) as session, db.transaction(session):
+        session.execute(WITHDRAWALS[withdrawal])
+
+    with db.booking_session(world.engine) as session, db.transaction(session):
+        stale = {"message_id": confirmation_id, "now": due, "words": "Hello"}
+        stale |= {"visit_status": read.visit_status, "visit_version_now": read.visit_version_now}
+        claimed = session.execute(sending.CLAIM, stale).one_or_none()
+        ready = sending.claim_for_sending(
+            session, message_id=confirmation_id, now=due, policy=POLICY, public_url=PUBLIC_URL
+        )
+
+    assert (claimed, ready) == (None, None)
     assert rows(world)["confirmation"].status == MessageStatus.SKIPPED
 
 

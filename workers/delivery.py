@@ -42,7 +42,7 @@ def deliver(
     policy: Policy,
     public_url: str,
 ) -> None:
-    with db.booking_session(engine) as session, db.transaction(session):
+    with _autocommit(engine) as session:
         ready = claim_for_sending(
             session, message_id=message_id, now=clock(), policy=policy, public_url=public_url
         )
@@ -53,16 +53,17 @@ def deliver(
     except SmsError as error:
         _record_failure(engine, message_id, error, clock())
         return
-    with _one_statement(engine) as session:
+    with _autocommit(engine) as session:
         record_accepted(session, message_id=message_id, sid=accepted.sid, now=clock())
     log.info("message %d to %s accepted as %s", message_id, mask_phone(ready.to), accepted.sid)
 
 
 @contextmanager
-def _one_statement(engine: Engine) -> Iterator[Session]:
-    """A session for a single statement. On PostgreSQL it runs in autocommit mode: one round
-    trip instead of three (BEGIN, the statement, COMMIT) for every text. SQLite keeps its
-    transaction: its driver's autocommit switch would stay on the pooled connection."""
+def _autocommit(engine: Engine) -> Iterator[Session]:
+    """A session whose statements each commit on their own, for steps that need no transaction
+    around them. On PostgreSQL that saves two round trips (BEGIN and COMMIT) for every step of
+    every text. SQLite keeps one transaction, taken with its write lock: its driver's autocommit
+    switch would stay on the pooled connection."""
     if engine.dialect.name != "postgresql":
         with db.booking_session(engine) as session, db.transaction(session):
             yield session
