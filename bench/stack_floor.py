@@ -5,8 +5,10 @@ none of Triggerpoint's code in the way.
 Texts: 10,000 tasks through Redis to two worker processes configured as `triggerpoint worker`,
 sending through the real twilio client to the Twilio double in its own process, with no faults,
 no kill and no dispatcher (the ids are enqueued directly). First tasks that only send; then tasks
-that also claim and record an outbox row with one statement each. Beside them, bench.pipeline's
-plain loop of the client, and each ratio as bench.pipeline computes it.
+that also claim and record an outbox row with one statement each; then, for comparison on the same
+stack, Triggerpoint's own `send_message` on `triggerpoint worker`, re-checks and words included.
+Beside them, bench.pipeline's plain loop of the client, and each ratio as bench.pipeline computes
+it.
 
 Bookings: with the workers stopped, a FastAPI app served as `triggerpoint serve` serves ours, in
 as many processes as bench.booking_http gives PostgreSQL; the same 32 clients POST a visit that
@@ -36,6 +38,7 @@ from bench.floor_apps import FLOOR_VISIT, celery, claim_send_record, send_only
 from bench.outbox_fixture import (
     BROKER_URL,
     Double,
+    Patients,
     Service,
     add_replies,
     on_postgresql,
@@ -46,31 +49,44 @@ from bench.pipeline import machine, plain_loop_rate, rate
 from scheduler import db
 from scheduler.clock import utc_now
 from scheduler.models import Message, MessageStatus
+from workers.tasks import send_message
 
 MESSAGES = 10_000
 VISIT_SECONDS = 20.0
 DRAIN_SECONDS = 300.0
 VISIT = {"patient_id": 1, "start": "2026-11-23T10:00:00+01:00"}
+TEXT_PHASES = {
+    "send_only": "Celery, send only",
+    "claim_send_record": "Celery, claim + send + record",
+    "send_message": "Celery, Triggerpoint's send_message",
+}
 
 
 def main() -> None:
     started = time.perf_counter()
     figures = machine()
-    celery.conf.broker_url = BROKER_URL  # the workers' broker, not this process's settings
+    for app in (celery, send_message.app):  # the workers' broker, not this process's settings
+        app.conf.broker_url = BROKER_URL
     with on_postgresql("floor") as (engine, stack):
         figures["plain_sends_per_second"] = plain_loop_rate(stack.double.url)
         floor_worker = ["-m", "bench.floor_apps", "worker"]
         workers = [stack.start_worker(floor_worker, Path(sys.executable)) for _ in range(2)]
         figures["send_only_per_second"] = sends_per_second(stack.double, send_only, range(MESSAGES))
-        rows = queued_rows(engine)
+        patients = seed_patients(engine, now=utc_now())
         figures["database"] = server_version(engine)
         figures["claim_send_record_per_second"] = sends_per_second(
-            stack.double, claim_send_record, rows
+            stack.double, claim_send_record, queued_rows(engine, patients, "floor")
+        )
+        for worker in workers:
+            worker.stop()
+        workers = [stack.start_worker() for _ in range(2)]
+        figures["send_message_per_second"] = sends_per_second(
+            stack.double, send_message, queued_rows(engine, patients, "ours")
         )
         for worker in workers:  # booking_http has no workers running beside its server
             worker.stop()
         figures |= bookings(engine, stack.environment, stack.folder / "web.log")
-    for kind in ("send_only", "claim_send_record"):
+    for kind in TEXT_PHASES:
         sends = figures[f"{kind}_per_second"]
         figures[f"{kind}_ratio"] = round(sends / figures["plain_sends_per_second"], 2)
     figures["visit_ratio"] = round(figures["visits_per_second"] / figures["healthz_per_second"], 2)
@@ -79,11 +95,10 @@ def main() -> None:
     print(json.dumps(figures))
 
 
-def queued_rows(engine: Engine) -> list[int]:
+def queued_rows(engine: Engine, patients: Patients, label: str) -> list[int]:
     """MESSAGES outbox rows as a dispatcher leaves them: claimed, `queued`, waiting for a worker."""
     now = utc_now()
-    patients = seed_patients(engine, now=now)
-    rows = add_replies(engine, patients, label="floor", due=[now] * MESSAGES, now=now)
+    rows = add_replies(engine, patients, label=label, due=[now] * MESSAGES, now=now)
     with db.session(engine) as session, db.transaction(session):
         session.execute(
             update(Message)
@@ -144,10 +159,11 @@ def describe(figures: dict[str, Any]) -> list[str]:
         f"{figures['python']}, Redis {figures['redis']}, {figures['database']}, load average "
         f"{figures['load_average_1m']} at start",
         f"plain loop of the twilio client: {figures['plain_sends_per_second']:.0f} texts/s",
-        f"Celery, send only: {figures['send_only_per_second']:.0f} texts/s, "
-        f"ratio {figures['send_only_ratio']:.2f}",
-        f"Celery, claim + send + record: {figures['claim_send_record_per_second']:.0f} texts/s, "
-        f"ratio {figures['claim_send_record_ratio']:.2f}",
+        *(
+            f"{title}: {figures[f'{kind}_per_second']:.0f} texts/s, "
+            f"ratio {figures[f'{kind}_ratio']:.2f}"
+            for kind, title in TEXT_PHASES.items()
+        ),
         f"HTTP, {figures['web_workers']} processes: one-INSERT POST "
         f"{figures['visits_per_second']:.0f}/s, GET /healthz {figures['healthz_per_second']:.0f}/s,"
         f" ratio {figures['visit_ratio']:.2f}",
