@@ -130,7 +130,9 @@ def claim_for_sending(
 
     The read and the claim need not share a transaction: the claim re-checks in SQL what the
     decision rested on (the visit's state and version, the patient's consent, the opt-out
-    list), and a claim that finds the world changed reads it again.
+    list), and a claim that finds the world changed reads it again. The daily limit is not
+    re-checked: two workers sending to one patient at once may both count the patient one
+    under it.
     """
     for _ in range(READS):
         found = session.connection().execute(READ, {"message_id": message_id}).one_or_none()
