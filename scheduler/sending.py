@@ -148,7 +148,7 @@ def claim_for_sending(
         claimed = session.connection().execute(CLAIM, _claim_values(queued, words, now))
         if (ready := claimed.one_or_none()) is not None:
             return ReadyToSend(message_id=message_id, to=ready.to_phone, body=ready.body)
-    log.warning("message %d: its visit kept changing while it was claimed", message_id)
+    log.warning("message %d: its visit or patient kept changing while it was claimed", message_id)
     return None
 
 
