@@ -36,11 +36,17 @@ def make_app(broker_url: str | None = None) -> Celery:
         task_soft_time_limit=90,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         broker_connection_retry_on_startup=True,
+        broker_transport=_transport(settings.broker_url),
         broker_transport_options=transport_options(settings) | _redelivery(settings),
         worker_hijack_root_logger=False,
         include=["workers.tasks"],
     )
     return app
+
+
+def _transport(broker_url: str) -> str | None:
+    """Ours for plain Redis (see workers.redis_broker); kombu's own for any other scheme."""
+    return "workers.redis_broker:Transport" if broker_url.startswith("redis://") else None
 
 
 def _redelivery(settings: Settings) -> dict[str, Any]:
