@@ -44,6 +44,7 @@ PATIENTS = 50
 DEADLINE = timedelta(hours=1)  # not_after: far beyond any run, so nothing is skipped as late
 START_TIMEOUT_SECONDS = 60.0
 LOCK = Path(tempfile.gettempdir()) / "triggerpoint-bench-pipeline.lock"
+PUBLIC_URL = "http://127.0.0.1:9"  # no receiver: callbacks are off
 
 Patients = list[tuple[int, str]]  # id and mobile number
 Receipts = dict[int, list[datetime]]  # message id: when the double received it, each time
@@ -265,7 +266,7 @@ def harness(database_url: str, folder: Path) -> Iterator[Harness]:
         "TRIGGERPOINT_DATABASE_URL": database_url,
         "TRIGGERPOINT_BROKER_URL": BROKER_URL,
         "TRIGGERPOINT_TWILIO_API_URL": f"http://127.0.0.1:{port}",
-        "TRIGGERPOINT_PUBLIC_URL": "http://127.0.0.1:9",  # no receiver: callbacks are off
+        "TRIGGERPOINT_PUBLIC_URL": PUBLIC_URL,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER,

@@ -37,6 +37,7 @@ from bench.booking_http import WORKERS, request_rate, started
 from bench.floor_apps import FLOOR_VISIT, celery, claim_send_record, send_only
 from bench.outbox_fixture import (
     BROKER_URL,
+    PUBLIC_URL,
     Double,
     Patients,
     Service,
@@ -49,6 +50,8 @@ from bench.pipeline import machine, plain_loop_rate, rate
 from scheduler import db
 from scheduler.clock import utc_now
 from scheduler.models import Message, MessageStatus
+from scheduler.policy import Policy
+from scheduler.sending import clear_for_sending
 from workers.tasks import send_message
 
 MESSAGES = 10_000
@@ -96,7 +99,8 @@ def main() -> None:
 
 
 def queued_rows(engine: Engine, patients: Patients, label: str) -> list[int]:
-    """MESSAGES outbox rows as a dispatcher leaves them: claimed, `queued`, waiting for a worker."""
+    """MESSAGES outbox rows as a dispatcher leaves them: claimed, `queued` and cleared, waiting
+    for a worker."""
     now = utc_now()
     rows = add_replies(engine, patients, label=label, due=[now] * MESSAGES, now=now)
     with db.session(engine) as session, db.transaction(session):
@@ -105,7 +109,11 @@ def queued_rows(engine: Engine, patients: Patients, label: str) -> list[int]:
             .where(col(Message.id).in_(rows))
             .values(status=MessageStatus.QUEUED, claimed_at=now)
         )
-    return sorted(rows)
+    with db.autocommit_session(engine) as session:
+        cleared = clear_for_sending(
+            session, message_ids=list(rows), now=now, policy=Policy(), public_url=PUBLIC_URL
+        )
+    return sorted(cleared)
 
 
 def sends_per_second(double: Double, task: Task, message_ids: Iterable[int]) -> float:

@@ -103,6 +103,21 @@ def booking_session(engine: Engine) -> Session:
 
 
 @contextmanager
+def autocommit_session(engine: Engine) -> Iterator[Session]:
+    """A session whose statements each commit on their own, for steps whose every statement is
+    safe alone (a conditional update, a read). On PostgreSQL that saves a round trip for BEGIN
+    and one for COMMIT. SQLite keeps one transaction, taken with its write lock: its driver's
+    autocommit switch would stay on the pooled connection."""
+    if engine.dialect.name != "postgresql":
+        with booking_session(engine) as session_, transaction(session_):
+            yield session_
+        return
+    with Session(engine) as session_:
+        session_.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session_
+
+
+@contextmanager
 def transaction(session_: Session) -> Iterator[Session]:
     """Commit on success, roll back on any error: a change is saved whole or not at all."""
     try:

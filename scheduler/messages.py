@@ -92,5 +92,10 @@ def within_window(send_at: datetime, *, zone: ZoneInfo, window: tuple[time, time
     return wall_time(day, opens, zone)
 
 
+def window_closes(moment: datetime, *, zone: ZoneInfo, window: tuple[time, time]) -> datetime:
+    """When the send window that `moment` falls inside closes (wall clock, as it opens)."""
+    return wall_time(moment.astimezone(zone).date(), window[1], zone)
+
+
 def next_day_opening(moment: datetime, *, zone: ZoneInfo, window: tuple[time, time]) -> datetime:
     return wall_time(moment.astimezone(zone).date() + timedelta(days=1), window[0], zone)

@@ -1,19 +1,24 @@
 """The rules at the moment of sending: is this text still right, now, for this patient?
 
-A worker reads a queued message with the state of its world, decides, and then either claims it
-(a conditional update that only one worker can win, and only while the world is as it was read)
-with the words it will send, or settles it: cancelled because the visit changed, skipped with a
-reason, or deferred to a later time. Outcomes from the gateway are recorded here too, so the
-state of every text lives in one place.
+A queued message is read with the state of its world and then either cleared to go, with the
+words it will say, or settled: cancelled because the visit changed, skipped with a reason, or
+deferred to a later time. The dispatcher does this for all the texts of a tick at once, with one
+read, before it hands them out. A worker then claims a cleared text with one conditional update
+that only one worker can win, and only while what the clearing rested on still holds: the visit
+in the same state, the patient still consenting and not opted out, the send window still open.
+A text that was not cleared, or whose claim finds the world changed, is read, decided and claimed
+by the worker itself. Outcomes from the gateway are recorded here too, so the state of every
+text lives in one place.
 
-Every text passes through here, so its statements are few and built once: one read of all that
-the re-checks and the words need, one update that claims the row and stores the words before
-they leave, and one that records the provider's answer. None of them needs a transaction around
-it, so on PostgreSQL each commits on its own. Only a text subject to the daily limit, inside the
-send window, costs one more statement, to count the patient's texts that day.
+Every text passes through here, so its statements are few and built once. A cleared text costs
+its worker two: the claim, which returns the stored words, and the record of the provider's
+answer. None of them needs a transaction around it, so on PostgreSQL each commits on its own.
+The words are stored before they leave, so that a text whose outcome is unknown can be found at
+the provider by what it says.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, TypeVar
@@ -38,7 +43,7 @@ from sqlmodel import Session, col, select
 from scheduler import links
 from scheduler.db import UTCDateTime
 from scheduler.errors import not_found
-from scheduler.messages import next_day_opening, within_window
+from scheduler.messages import next_day_opening, window_closes, within_window
 from scheduler.models import (
     Appointment,
     Location,
@@ -128,12 +133,17 @@ def claim_for_sending(
     (another worker has it, or it was settled: cancelled, skipped or deferred). Links in the
     text start with `public_url`.
 
-    The read and the claim need not share a transaction: the claim re-checks in SQL what the
-    decision rested on (the visit's state and version, the patient's consent, the opt-out
-    list), and a claim that finds the world changed reads it again. The daily limit is not
-    re-checked: two workers sending to one patient at once may both count the patient one
-    under it.
+    A text the dispatcher cleared is claimed at once, if what the clearing rested on still
+    holds. Otherwise the text is read and decided here. The read and the claim need not share
+    a transaction: the claim re-checks in SQL what the decision rested on (the visit's state
+    and version, the patient's consent, the opt-out list), and a claim that finds the world
+    changed reads it again. The daily limit is counted when a text is cleared or read, not
+    re-checked by the claim: two deciding at once for one patient may both count the patient
+    one under it.
     """
+    cleared = session.connection().execute(CLAIM_CLEARED, {"message_id": message_id, "now": now})
+    if (ready := cleared.one_or_none()) is not None:
+        return ReadyToSend(message_id=message_id, to=ready.to_phone, body=ready.body)
     for _ in range(READS):
         found = session.connection().execute(READ, {"message_id": message_id}).one_or_none()
         if found is None:
@@ -141,7 +151,8 @@ def claim_for_sending(
         queued = Queued(**found._asdict())
         if queued.clinic is None:
             raise not_found("location", None, field="location_id")
-        if settled := _settle_if_not_right(session, queued, now=now, policy=policy):
+        texts_today = TextsToday(session, now)
+        if settled := _settle_if_not_right(queued, now=now, policy=policy, texts=texts_today):
             _settle(session, queued.id, *settled, now=now)
             return None
         words = queued.body if queued.body is not None else _render(queued, public_url)
@@ -150,6 +161,47 @@ def claim_for_sending(
             return ReadyToSend(message_id=message_id, to=ready.to_phone, body=ready.body)
     log.warning("message %d: its visit or patient kept changing while it was claimed", message_id)
     return None
+
+
+def clear_for_sending(
+    session: Session, *, message_ids: Sequence[int], now: datetime, policy: Policy, public_url: str
+) -> list[int]:
+    """Decide for queued messages, all at once, which go now; returns the ids to hand out.
+
+    Those that go are cleared: their words stored, and the instant until which the decision
+    holds (their deadline, or the close of the send window if sooner). The others are settled
+    here and not handed out. A message of a clinic without a location is handed out uncleared,
+    so that its worker reports it.
+    """
+    found = session.connection().execute(READ_QUEUED, {"message_ids": list(message_ids)})
+    texts_today = TextsToday(session, now)
+    cleared: list[dict[str, Any]] = []
+    handed: list[int] = []
+    for queued in (Queued(**row._asdict()) for row in found):
+        if queued.clinic is None:
+            handed.append(queued.id)
+            continue
+        if settled := _settle_if_not_right(queued, now=now, policy=policy, texts=texts_today):
+            _settle(session, queued.id, *settled, now=now)
+            continue
+        words = queued.body if queued.body is not None else _render(queued, public_url)
+        until = _cleared_until(queued, now=now, policy=policy)
+        cleared.append({"message_id": queued.id, "words": words, "until": until, "now": now})
+        texts_today.add(queued)
+        handed.append(queued.id)
+    if cleared:
+        session.connection().execute(CLEAR, cleared)
+    return handed
+
+
+def _cleared_until(queued: Queued, *, now: datetime, policy: Policy) -> datetime:
+    """An answer to the patient's own text may go until its deadline; any other text only
+    while the send window it was cleared in is open, which also ends before the clinic's day
+    does, and with it the daily count the clearing relied on."""
+    if queued.kind == "reply":
+        return queued.not_after
+    zone, window = _send_window(queued, policy)
+    return min(queued.not_after, window_closes(now, zone=zone, window=window))
 
 
 def _claim_values(queued: Queued, words: str, now: datetime) -> dict[str, Any]:
@@ -166,7 +218,7 @@ Settlement = tuple[MessageStatus, str, datetime | None]  # new status, reason, n
 
 
 def _settle_if_not_right(
-    session: Session, queued: Queued, *, now: datetime, policy: Policy
+    queued: Queued, *, now: datetime, policy: Policy, texts: "TextsToday"
 ) -> Settlement | None:
     """How to settle a message that must not go out now, or None to send it."""
     if reason := _visit_moved_on(queued):
@@ -177,7 +229,7 @@ def _settle_if_not_right(
         return MessageStatus.SKIPPED, "too late: past its deadline", None
     if queued.kind == "reply":
         return None  # an answer to the patient's own text goes out at once
-    return _deferral(session, queued, now=now, policy=policy)
+    return _deferral(queued, now=now, policy=policy, texts=texts)
 
 
 def _visit_moved_on(queued: Queued) -> str | None:
@@ -192,13 +244,12 @@ def _visit_moved_on(queued: Queued) -> str | None:
 
 
 def _deferral(
-    session: Session, queued: Queued, *, now: datetime, policy: Policy
+    queued: Queued, *, now: datetime, policy: Policy, texts: "TextsToday"
 ) -> Settlement | None:
     """Outside the send window, or over the patient's daily limit: move to the next opening."""
-    zone = clinic_zone(queued.time_zone)
-    window = effective_window(queued.window_opens, queued.window_closes, policy)
+    zone, window = _send_window(queued, policy)
     later = within_window(now, zone=zone, window=window)
-    if later == now and _sent_today(session, queued, now, zone) >= policy.daily_message_cap:
+    if later == now and texts.count(queued, zone) >= policy.daily_message_cap:
         later = next_day_opening(now, zone=zone, window=window)
     if later == now:
         return None
@@ -207,20 +258,49 @@ def _deferral(
     return MessageStatus.SCHEDULED, "deferred to the send window", later
 
 
-def _sent_today(session: Session, queued: Queued, now: datetime, zone: ZoneInfo) -> int:
-    start, end = day_bounds(now.astimezone(zone).date(), zone)
-    return session.exec(
-        select(func.count())
-        .select_from(Message)
-        .where(
-            Message.patient_id == queued.patient_id,
-            Message.kind != "reply",
-            col(Message.status).in_(COUNTED),
-            col(Message.claimed_at) >= start,
-            col(Message.claimed_at) < end,
-            Message.id != queued.id,
-        )
-    ).one()
+def _send_window(queued: Queued, policy: Policy) -> tuple[ZoneInfo, tuple[time, time]]:
+    window = effective_window(queued.window_opens, queued.window_closes, policy)
+    return clinic_zone(queued.time_zone), window
+
+
+class TextsToday:
+    """How many texts each patient has had today, the clinic's day, against the daily limit:
+    counted in the database once per patient, then kept up to date as texts are cleared.
+
+    Texts being sent or sent count, and so do cleared ones still waiting for a worker.
+    """
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self._session, self._now = session, now
+        self._counts: dict[tuple[int, str], int] = {}
+
+    def count(self, queued: Queued, zone: ZoneInfo) -> int:
+        key = (queued.patient_id, zone.key)
+        if key not in self._counts:
+            self._counts[key] = self._in_database(queued, zone)
+        return self._counts[key]
+
+    def add(self, queued: Queued) -> None:
+        """`queued` was cleared: it counts from now on (answers to texts never count)."""
+        key = (queued.patient_id, clinic_zone(queued.time_zone).key)
+        if queued.kind != "reply":
+            self._counts[key] += 1
+
+    def _in_database(self, queued: Queued, zone: ZoneInfo) -> int:
+        start, end = day_bounds(self._now.astimezone(zone).date(), zone)
+        cleared = and_(_QUEUED, col(Message.cleared_until).is_not(None))
+        return self._session.exec(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.patient_id == queued.patient_id,
+                Message.kind != "reply",
+                or_(col(Message.status).in_(COUNTED), cleared),
+                col(Message.claimed_at) >= start,
+                col(Message.claimed_at) < end,
+                Message.id != queued.id,
+            )
+        ).one()
 
 
 def _settle(
@@ -237,7 +317,7 @@ def _settle(
     session.execute(
         update(Message)
         .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.QUEUED)
-        .values(status=status, reason=reason, updated_at=now, **moved)
+        .values(status=status, reason=reason, cleared_until=None, updated_at=now, **moved)
     )
 
 
@@ -338,14 +418,39 @@ def _outer(name: str) -> ColumnElement[Any]:
 
 def _world_as_read() -> ColumnElement[bool]:
     """What a decision to send rested on is still so: the visit is in the state and at the
-    version that was read, the patient still consents, and the number has not opted out."""
+    version that was read, and the patient can still be texted."""
     visit_as_read = exists().where(
         col(Visit.id) == col(Message.visit_id),
         col(Visit.status) == bindparam("visit_status"),
         col(Visit.version) == bindparam("visit_version_now"),
     )
+    return and_(or_(col(Message.visit_id).is_(None), visit_as_read), _reachable())
+
+
+def _still_right() -> ColumnElement[bool]:
+    """`_visit_moved_on` and the patient's consent in SQL, for a claim that reads nothing first:
+    the visit is in the state the kind of text needs (a booked one still at the text's
+    version), and the patient can still be texted."""
+    other_states = {
+        kind: state for kind, state in STILL_RIGHT.items() if state != VisitStatus.BOOKED
+    }
+    booked = and_(
+        col(Message.kind).not_in(list(other_states)),
+        col(Visit.status) == VisitStatus.BOOKED,
+        col(Visit.version) == col(Message.visit_version),
+    )
+    moved_on = [
+        and_(col(Message.kind) == kind, col(Visit.status) == state)
+        for kind, state in other_states.items()
+    ]
+    visit_right = exists().where(col(Visit.id) == col(Message.visit_id), or_(booked, *moved_on))
+    return and_(or_(col(Message.visit_id).is_(None), visit_right), _reachable())
+
+
+def _reachable() -> ColumnElement[bool]:
+    """The patient still consents to texts and the number has not opted out."""
     consents = exists().where(col(Patient.id) == col(Message.patient_id), col(Patient.sms_consent))
-    return and_(or_(col(Message.visit_id).is_(None), visit_as_read), consents, ~_opted_out())
+    return and_(consents, ~_opted_out())
 
 
 def _opted_out() -> Exists:
@@ -363,12 +468,29 @@ _THIS_ONE = col(Message.id) == bindparam("message_id")
 _QUEUED = col(Message.status) == MessageStatus.QUEUED
 _NOW = bindparam("now", type_=UTCDateTime())
 _SENDING = col(Message.status) == MessageStatus.SENDING  # a callback may have moved it on
+_CLAIMED = {"status": MessageStatus.SENDING, "attempts": Message.attempts + 1}
 READ = select(*_world()).where(_THIS_ONE, _QUEUED)
+READ_QUEUED = (
+    select(*_world())
+    .where(col(Message.id).in_(bindparam("message_ids", expanding=True)), _QUEUED)
+    .order_by(col(Message.id))
+)
+CLEAR = (
+    update(Message)
+    .where(_THIS_ONE, _QUEUED)
+    .values(body=func.coalesce(col(Message.body), bindparam("words")), updated_at=_NOW)
+    .values(cleared_until=bindparam("until", type_=UTCDateTime()))
+)
+CLAIM_CLEARED = (
+    update(Message)
+    .where(_THIS_ONE, _QUEUED, col(Message.cleared_until) >= _NOW, _still_right())
+    .values(**_CLAIMED, claimed_at=_NOW, updated_at=_NOW)
+    .returning(col(Message.to_phone), col(Message.body))
+)
 CLAIM = (
     update(Message)
     .where(_THIS_ONE, _QUEUED, _world_as_read())
-    .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1)
-    .values(claimed_at=_NOW, updated_at=_NOW)
+    .values(**_CLAIMED, claimed_at=_NOW, updated_at=_NOW)
     .values(body=func.coalesce(col(Message.body), bindparam("words")))
     .returning(col(Message.to_phone), col(Message.body))
 )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -16,12 +17,17 @@ from sqlmodel import col, select
 from scheduler import db
 from scheduler.clock import utc_now
 from scheduler.models import Message, Visit
+from scheduler.policy import Policy
 from scheduler.visits import cancel_visit
 from tests.factories import NEW_YORK, POLICY, Clinic, assessed_patient, book, make_clinic
 from tests.processes import TRIGGERPOINT
 from tests.twilio_fixtures import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, Double
 from workers.celery_app import make_app
-from workers.dispatch import tick
+from workers.dispatch import CLAIM_LIMIT, tick
+
+PUBLIC_URL = "http://127.0.0.1:9"  # nothing listens: links in texts are only read
+# A worker checks the window on the real clock, whatever time the tests run.
+ALL_DAY = Policy(send_window=(clock_time(0, 0), clock_time(23, 59)))
 
 
 @dataclass
@@ -34,7 +40,7 @@ class Pipeline:
     worker: "WorkerProcess"
 
     def tick(self, now: datetime) -> int:
-        return tick(self.engine, now=now, enqueue=enqueuer(self.enqueue_to))
+        return dispatcher_tick(self.engine, now=now, enqueue=enqueuer(self.enqueue_to))
 
     def bodies(self, count: int, timeout: float = 20.0) -> list[str]:
         """The texts the double received, once there are `count` of them (or the timeout)."""
@@ -67,6 +73,18 @@ class Pipeline:
         with db.session(self.engine) as session:
             query = select(Message).where(Message.kind == kind).order_by(col(Message.id).desc())
             return session.exec(query).first()  # type: ignore[return-value]
+
+
+def dispatcher_tick(
+    engine: Engine,
+    *,
+    now: datetime,
+    enqueue: Callable[[Sequence[int]], None],
+    room: int = CLAIM_LIMIT,
+) -> int:
+    """A dispatcher's tick in the test's process, with the policy and public URL the test's
+    worker processes have (see `running_pipeline`)."""
+    return tick(engine, now=now, enqueue=enqueue, policy=ALL_DAY, public_url=PUBLIC_URL, room=room)
 
 
 def enqueuer(redis_url: str) -> Callable[[Sequence[int]], None]:
@@ -121,9 +139,9 @@ def running_pipeline(
         "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "TRIGGERPOINT_BROKER_URL": redis_url,
         "TRIGGERPOINT_TWILIO_API_URL": double.url,
-        "TRIGGERPOINT_PUBLIC_URL": "http://127.0.0.1:9",
-        "TRIGGERPOINT_SEND_WINDOW_OPENS": "00:00",  # the worker checks the window on the real
-        "TRIGGERPOINT_SEND_WINDOW_CLOSES": "23:59",  # clock, whatever time the tests run
+        "TRIGGERPOINT_PUBLIC_URL": PUBLIC_URL,
+        "TRIGGERPOINT_SEND_WINDOW_OPENS": f"{ALL_DAY.send_window[0]:%H:%M}",
+        "TRIGGERPOINT_SEND_WINDOW_CLOSES": f"{ALL_DAY.send_window[1]:%H:%M}",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER,

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from scheduler import db
 from scheduler.models import Message, MessageStatus
-from tests.factories import CURRENT_TIME, make_clinic, make_patient
+from tests.factories import CURRENT_TIME, POLICY, PUBLIC_URL, make_clinic, make_patient
 from workers.dispatch import claim_due, return_stale_claims, tick
 
 DUE = 1_000
@@ -79,7 +79,17 @@ def test_it_claims_no_more_than_the_queue_has_room_for(engine: Engine) -> None:
     fill_outbox(engine, 10)
     enqueued: list[int] = []
 
-    handed = [tick(engine, now=CURRENT_TIME, enqueue=enqueued.extend, room=r) for r in (4, 0)]
+    handed = [
+        tick(
+            engine,
+            now=CURRENT_TIME,
+            enqueue=enqueued.extend,
+            policy=POLICY,
+            public_url=PUBLIC_URL,
+            room=room,
+        )
+        for room in (4, 0)
+    ]
 
     assert handed == [4, 0]
     assert len(enqueued) == 4

@@ -92,6 +92,7 @@ def test_it_stops_texting_a_number_that_sent_stop_until_start(pipeline: Pipeline
     with db.booking_session(pipeline.engine) as session, db.transaction(session):
         receive_text(session, sid="SM" + "6" * 32, from_phone=ALEX, body="START", now=utc_now())
 
+    pipeline.tick(utc_now())  # the answer to START goes at once
     pipeline.tick(pipeline.message("reminder_24h").send_at)
 
     bodies = pipeline.bodies(2)

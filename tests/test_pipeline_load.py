@@ -20,7 +20,13 @@ from scheduler import db
 from scheduler.clock import utc_now
 from scheduler.models import PENDING, Message, MessageStatus
 from tests.factories import make_clinic, make_patient
-from tests.pipeline_fixtures import WorkerProcess, enqueuer, start_dispatcher
+from tests.pipeline_fixtures import (
+    PUBLIC_URL,
+    WorkerProcess,
+    dispatcher_tick,
+    enqueuer,
+    start_dispatcher,
+)
 from tests.processes import TRIGGERPOINT
 from tests.twilio_fixtures import (
     ACCOUNT_SID,
@@ -31,7 +37,7 @@ from tests.twilio_fixtures import (
     twilio_double_server,
     twilio_settings,
 )
-from workers.dispatch import QUEUED_STALE_AFTER, return_stale_claims, tick
+from workers.dispatch import QUEUED_STALE_AFTER, return_stale_claims
 from workers.reconcile import reconcile_unknown
 from workers.sms import TwilioGateway
 
@@ -71,7 +77,7 @@ def workers_for(
         "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "TRIGGERPOINT_BROKER_URL": redis_url,
         "TRIGGERPOINT_TWILIO_API_URL": double.url,
-        "TRIGGERPOINT_PUBLIC_URL": "http://127.0.0.1:9",
+        "TRIGGERPOINT_PUBLIC_URL": PUBLIC_URL,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
@@ -88,7 +94,7 @@ def dispatch_until_empty(
     enqueue = enqueuer(redis_url)
 
     def dispatcher() -> None:
-        while tick(engine, now=at or utc_now(), enqueue=enqueue):
+        while dispatcher_tick(engine, now=at or utc_now(), enqueue=enqueue):
             time.sleep(0.01)
 
     threads = [threading.Thread(target=dispatcher) for _ in range(dispatchers)]
@@ -222,7 +228,7 @@ def wait_for_pending(engine: Engine, redis_url: str, *, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     while (pending := len(ids_with_status(engine, *PENDING))) and time.monotonic() < deadline:
         return_stale_claims(engine, now=utc_now())
-        tick(engine, now=utc_now(), enqueue=enqueue)
+        dispatcher_tick(engine, now=utc_now(), enqueue=enqueue)
         time.sleep(0.2)
     return pending
 
@@ -236,12 +242,12 @@ def test_it_sends_through_database_connections_the_server_closed(
     worker.start()
     enqueue = enqueuer(redis_url)
     try:
-        tick(postgres_engine, now=utc_now(), enqueue=enqueue, room=1)
+        dispatcher_tick(postgres_engine, now=utc_now(), enqueue=enqueue, room=1)
         while len(twilio_double.messages()) < 1:  # the worker's connection is back in its pool
             time.sleep(0.05)
         with postgres_engine.connect() as connection:  # as a server restart would
             connection.execute(text(TERMINATE_OTHER_CONNECTIONS))
-        tick(postgres_engine, now=utc_now(), enqueue=enqueue, room=1)
+        dispatcher_tick(postgres_engine, now=utc_now(), enqueue=enqueue, room=1)
         settle(twilio_double, quiet=3.0, timeout=20.0)
     finally:
         worker.stop()

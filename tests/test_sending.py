@@ -1,10 +1,15 @@
-"""From outbox row to the gateway: claims, re-checks and outcomes, with a hand-written sender."""
+"""From outbox row to the gateway: claims, re-checks and outcomes, with a hand-written sender.
+
+Each test runs twice: once with texts handed to the worker as claimed, which reads their world
+itself, and once cleared by the dispatcher first, as the dispatcher hands them out.
+"""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, event, insert, update
 from sqlmodel import select
 
 from scheduler import db, links, sending
@@ -38,19 +43,40 @@ class World:
     engine: Engine
     clinic: Clinic
     visit: Visit
+    cleared: bool  # texts are cleared by the dispatcher before a worker has them
+
+
+@pytest.fixture(params=[False, True], ids=["uncleared", "cleared"])
+def world(engine: Engine, request: pytest.FixtureRequest) -> World:
+    return booked_world(engine, cleared=request.param)
 
 
 @pytest.fixture
-def world(engine: Engine) -> World:
+def cleared_world(engine: Engine) -> World:
+    return booked_world(engine, cleared=True)
+
+
+def booked_world(engine: Engine, *, cleared: bool) -> World:
     with db.booking_session(engine) as session, db.transaction(session):
         clinic = make_clinic(session)
         alex = assessed_patient(session, clinic)
         visit = book(session, alex, clinic.at(TUESDAY, 10), "dry-needling-30", "massage-60")
-    return World(engine=engine, clinic=clinic, visit=visit)
+    return World(engine=engine, clinic=clinic, visit=visit, cleared=cleared)
+
+
+def hand_out(world: World, now: datetime, policy: Policy = POLICY) -> list[int]:
+    """The due texts a dispatcher hands to workers at `now`."""
+    ids = claim_due(world.engine, now=now)
+    if not world.cleared:
+        return ids
+    with db.autocommit_session(world.engine) as session:
+        return sending.clear_for_sending(
+            session, message_ids=ids, now=now, policy=policy, public_url=PUBLIC_URL
+        )
 
 
 def send_due(world: World, now: datetime, sender: FakeSender, policy: Policy = POLICY) -> list[int]:
-    ids = claim_due(world.engine, now=now)
+    ids = hand_out(world, now, policy)
     for message_id in ids:
         deliver(
             world.engine,
@@ -114,7 +140,7 @@ def test_it_sends_nothing_for_a_cancelled_visit(world: World) -> None:
 
 def test_it_drops_a_claimed_message_whose_visit_moved_before_it_went_out(world: World) -> None:
     due = world.clinic.at(TUESDAY, 8)
-    [*claimed] = claim_due(world.engine, now=due)
+    [*claimed] = hand_out(world, due)
     with db.booking_session(world.engine) as session, db.transaction(session):
         reschedule_visit(
             session=session,
@@ -150,7 +176,7 @@ def test_it_defers_a_text_due_at_night_to_the_morning(world: World) -> None:
 def test_it_retries_a_rate_limited_send_and_then_sends_it(world: World) -> None:
     sender = FakeSender(failures=[SmsError("429", code=20429, status=429)])
     due = world.clinic.at(TODAY, 8)
-    [first] = claim_due(world.engine, now=due)
+    [first] = hand_out(world, due)
 
     with pytest.raises(TryAgain) as again:
         deliver(
@@ -224,7 +250,7 @@ def test_it_holds_a_text_over_the_daily_limit_until_the_next_opening(world: Worl
 
 
 def test_it_skips_texts_whose_deadline_passed_while_they_were_queued(world: World) -> None:
-    claimed = claim_due(world.engine, now=world.clinic.at(TUESDAY, 8))
+    claimed = hand_out(world, world.clinic.at(TUESDAY, 8))
     too_late = world.clinic.at(TUESDAY, 10, 1)
     sender = FakeSender()
 
@@ -268,7 +294,7 @@ def test_a_claim_refuses_a_patient_who_withdrew_after_the_read(
     """The read and the claim are separate statements: what changed between them stops the
     claim, and the text is settled on the next read instead of going out."""
     due = world.clinic.at(TODAY, 8)
-    [confirmation_id] = claim_due(world.engine, now=due)
+    [confirmation_id] = hand_out(world, due)
     with db.session(world.engine) as session:
         read = session.execute(sending.READ, {"message_id": confirmation_id}).one()
     with db.session(world.engine) as session, db.transaction(session):
@@ -299,3 +325,93 @@ def test_it_answers_a_text_that_belongs_to_no_visit_in_the_clinics_name(world: W
     assert to == "+12125550101"
     assert body.startswith("Riverside Physio: visit reminders and aftercare texts.")
     assert "call +12125550100" in body
+
+
+def test_a_worker_sends_the_words_stored_when_the_text_was_cleared(
+    cleared_world: World,
+) -> None:
+    world, sender = cleared_world, FakeSender()
+    due = world.clinic.at(TODAY, 10)
+    hand_out(world, due)
+    cleared = rows(world)["reminder_24h"]
+    with db.session(world.engine) as session, db.transaction(session):
+        own = "{clinic}: {first_name}, see you {day} at {time}."
+        session.add(MessageTemplate(name="reminder_needling", body=own, updated_at=CURRENT_TIME))
+
+    deliver(
+        world.engine,
+        cleared.id or 0,
+        gateway=sender,
+        clock=lambda: due,
+        policy=POLICY,
+        public_url=PUBLIC_URL,
+    )
+
+    assert cleared.body is not None and cleared.body.startswith("Riverside Physio: Tue 24 Nov")
+    assert cleared.cleared_until == world.clinic.at(TODAY, 20)  # the send window closes
+    assert sender.sent == [("+12125550101", cleared.body)]
+
+
+def test_a_cleared_text_whose_send_window_closed_before_a_worker_took_it_waits(
+    cleared_world: World,
+) -> None:
+    world, sender = cleared_world, FakeSender()
+    mornings = Policy(send_window=(time(8), time(10, 30)))
+    handed = hand_out(world, world.clinic.at(TODAY, 10), mornings)
+    too_late = world.clinic.at(TODAY, 10, 31)
+
+    for message_id in handed:
+        deliver(
+            world.engine,
+            message_id,
+            gateway=sender,
+            clock=lambda: too_late,
+            policy=mornings,
+            public_url=PUBLIC_URL,
+        )
+
+    reminder = rows(world)["reminder_24h"]
+    assert sender.sent == []
+    assert (reminder.status, reminder.send_at, reminder.cleared_until) == (
+        MessageStatus.SCHEDULED,
+        world.clinic.at(TUESDAY, 8),
+        None,
+    )
+
+
+def test_a_tick_counts_the_texts_it_clears_against_the_daily_limit(cleared_world: World) -> None:
+    world = cleared_world
+
+    handed = hand_out(world, world.clinic.at(TODAY, 10), Policy(daily_message_cap=1))
+
+    stored = rows(world)
+    assert handed == [stored["confirmation"].id]
+    assert (stored["reminder_24h"].status, stored["reminder_24h"].send_at) == (
+        MessageStatus.SCHEDULED,
+        world.clinic.at(TUESDAY, 8),
+    )
+
+
+def test_a_worker_claims_a_cleared_text_without_reading_it_first(cleared_world: World) -> None:
+    world, statements = cleared_world, []
+    due = world.clinic.at(TODAY, 8)
+    [confirmation_id] = hand_out(world, due)
+
+    def count(*statement: Any) -> None:
+        statements.append(statement[2].split()[0])
+
+    event.listen(world.engine, "before_cursor_execute", count)
+    try:
+        deliver(
+            world.engine,
+            confirmation_id,
+            gateway=FakeSender(),
+            clock=lambda: due,
+            policy=POLICY,
+            public_url=PUBLIC_URL,
+        )
+    finally:
+        event.remove(world.engine, "before_cursor_execute", count)
+
+    assert [s for s in statements if s != "BEGIN"] == ["UPDATE", "UPDATE"]  # claim, record
+    assert rows(world)["confirmation"].status == MessageStatus.SENT

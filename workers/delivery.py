@@ -5,12 +5,10 @@ Never holds a database transaction across the network call.
 
 import logging
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from scheduler import db
 from scheduler.models import Message
@@ -42,7 +40,7 @@ def deliver(
     policy: Policy,
     public_url: str,
 ) -> None:
-    with _autocommit(engine) as session:
+    with db.autocommit_session(engine) as session:
         ready = claim_for_sending(
             session, message_id=message_id, now=clock(), policy=policy, public_url=public_url
         )
@@ -53,24 +51,9 @@ def deliver(
     except SmsError as error:
         _record_failure(engine, message_id, error, clock())
         return
-    with _autocommit(engine) as session:
+    with db.autocommit_session(engine) as session:
         record_accepted(session, message_id=message_id, sid=accepted.sid, now=clock())
     log.info("message %d to %s accepted as %s", message_id, mask_phone(ready.to), accepted.sid)
-
-
-@contextmanager
-def _autocommit(engine: Engine) -> Iterator[Session]:
-    """A session whose statements each commit on their own, for steps that need no transaction
-    around them. On PostgreSQL that saves two round trips (BEGIN and COMMIT) for every step of
-    every text. SQLite keeps one transaction, taken with its write lock: its driver's autocommit
-    switch would stay on the pooled connection."""
-    if engine.dialect.name != "postgresql":
-        with db.booking_session(engine) as session, db.transaction(session):
-            yield session
-        return
-    with Session(engine) as session:
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        yield session
 
 
 def _record_failure(engine: Engine, message_id: int, error: SmsError, now: datetime) -> None:

@@ -1,8 +1,10 @@
-"""The dispatcher's work, one tick at a time: claim due rows, hand their ids to the queue.
+"""The dispatcher's work, one tick at a time: claim due rows, clear them, hand their ids out.
 
 Claiming is a single conditional update, so two dispatchers never claim the same row. Rows are
 committed as `queued` before their ids are enqueued: if enqueueing fails, the sweeper returns
-them to `scheduled` after a while, and they go out on a later tick.
+them to `scheduled` after a while, and they go out on a later tick. Between the two, the tick
+reads the world of all its rows at once and clears those that go now (see scheduler.sending),
+so that a worker claims each with one statement; the rest are settled and never handed out.
 
 A tick claims only what the queue has room for, so a claimed row waits seconds in Redis, not
 minutes behind thousands of others: rows that fall due meanwhile stay in the database, where
@@ -20,6 +22,7 @@ from scheduler import db
 from scheduler.models import Message, MessageStatus
 from scheduler.offers import offer_openings
 from scheduler.policy import Policy
+from scheduler.sending import clear_for_sending
 
 log = logging.getLogger(__name__)
 # A queued row waits in a short queue, so one still queued after a minute lost its task (its
@@ -59,13 +62,22 @@ def tick(
     *,
     now: datetime,
     enqueue: Callable[[Sequence[int]], object],
+    policy: Policy,
+    public_url: str,
     room: int = CLAIM_LIMIT,
 ) -> int:
-    """Claim what is due, at most `room` rows, and enqueue them all at once; returns how many
-    messages were handed over."""
+    """Claim what is due, at most `room` rows, clear them, and enqueue those that go all at
+    once; returns how many messages were handed over. Links in the texts start with
+    `public_url`."""
     if room <= 0:
         return 0
     ids = claim_due(engine, now=now, limit=min(room, CLAIM_LIMIT))
+    if not ids:
+        return 0
+    with db.autocommit_session(engine) as session:
+        ids = clear_for_sending(
+            session, message_ids=ids, now=now, policy=policy, public_url=public_url
+        )
     if ids:
         enqueue(ids)
     return len(ids)
@@ -91,7 +103,7 @@ def return_stale_claims(
             update(Message)
             .where(col(Message.status) == MessageStatus.QUEUED)
             .where(col(Message.claimed_at) < now - queued_after)
-            .values(status=MessageStatus.SCHEDULED, updated_at=now)
+            .values(status=MessageStatus.SCHEDULED, cleared_until=None, updated_at=now)
         )
         unknown = session.execute(
             update(Message)

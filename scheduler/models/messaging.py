@@ -51,6 +51,10 @@ class Message(SQLModel, table=True):
     error_code: str | None = None
     reason: str | None = Field(default=None, description="Why it was skipped or cancelled")
     claimed_at: datetime | None = instant(nullable=True)
+    # Set by the dispatcher when it found the text right to send and stored its words: until
+    # then (its deadline, or the close of the send window) a worker may claim it without
+    # reading its world again.
+    cleared_until: datetime | None = instant(nullable=True)
     sent_at: datetime | None = instant(nullable=True)
     created_at: datetime = instant()
     updated_at: datetime = instant()
