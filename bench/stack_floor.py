@@ -109,9 +109,9 @@ def queued_rows(engine: Engine, patients: Patients, label: str) -> list[int]:
             .where(col(Message.id).in_(rows))
             .values(status=MessageStatus.QUEUED, claimed_at=now)
         )
-    with db.autocommit_session(engine) as session:
+    with db.autocommit_connection(engine) as connection:
         cleared = clear_for_sending(
-            session, message_ids=list(rows), now=now, policy=Policy(), public_url=PUBLIC_URL
+            connection, message_ids=list(rows), now=now, policy=Policy(), public_url=PUBLIC_URL
         )
     return sorted(cleared)
 

@@ -103,18 +103,17 @@ def booking_session(engine: Engine) -> Session:
 
 
 @contextmanager
-def autocommit_session(engine: Engine) -> Iterator[Session]:
-    """A session whose statements each commit on their own, for steps whose every statement is
-    safe alone (a conditional update, a read). On PostgreSQL that saves a round trip for BEGIN
-    and one for COMMIT. SQLite keeps one transaction, taken with its write lock: its driver's
-    autocommit switch would stay on the pooled connection."""
+def autocommit_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose statements each commit on their own, for steps whose every statement
+    is safe alone (a conditional update, a read). On PostgreSQL that saves a round trip for
+    BEGIN and one for COMMIT. SQLite keeps one transaction, taken with its write lock: its
+    driver's autocommit switch would stay on the pooled connection."""
     if engine.dialect.name != "postgresql":
-        with booking_session(engine) as session_, transaction(session_):
-            yield session_
+        with engine.execution_options(**{BOOKING_WRITE: True}).begin() as connection:
+            yield connection
         return
-    with Session(engine) as session_:
-        session_.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        yield session_
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 @contextmanager

@@ -33,10 +33,12 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
     literal_column,
     or_,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
@@ -127,7 +129,7 @@ READS = 3
 
 
 def claim_for_sending(
-    session: Session, *, message_id: int, now: datetime, policy: Policy, public_url: str
+    connection: Connection, *, message_id: int, now: datetime, policy: Policy, public_url: str
 ) -> ReadyToSend | None:
     """The text to send now, with the row marked `sending`; None when there is nothing to send
     (another worker has it, or it was settled: cancelled, skipped or deferred). Links in the
@@ -141,22 +143,22 @@ def claim_for_sending(
     re-checked by the claim: two deciding at once for one patient may both count the patient
     one under it.
     """
-    cleared = session.connection().execute(CLAIM_CLEARED, {"message_id": message_id, "now": now})
+    cleared = connection.execute(CLAIM_CLEARED, {"message_id": message_id, "now": now})
     if (ready := cleared.one_or_none()) is not None:
         return ReadyToSend(message_id=message_id, to=ready.to_phone, body=ready.body)
     for _ in range(READS):
-        found = session.connection().execute(READ, {"message_id": message_id}).one_or_none()
+        found = connection.execute(READ, {"message_id": message_id}).one_or_none()
         if found is None:
             return None
         queued = Queued(**found._asdict())
         if queued.clinic is None:
             raise not_found("location", None, field="location_id")
-        texts_today = TextsToday(session, now)
+        texts_today = TextsToday(connection, now)
         if settled := _settle_if_not_right(queued, now=now, policy=policy, texts=texts_today):
-            _settle(session, queued.id, *settled, now=now)
+            _settle(connection, queued.id, *settled, now=now)
             return None
         words = queued.body if queued.body is not None else _render(queued, public_url)
-        claimed = session.connection().execute(CLAIM, _claim_values(queued, words, now))
+        claimed = connection.execute(CLAIM, _claim_values(queued, words, now))
         if (ready := claimed.one_or_none()) is not None:
             return ReadyToSend(message_id=message_id, to=ready.to_phone, body=ready.body)
     log.warning("message %d: its visit or patient kept changing while it was claimed", message_id)
@@ -164,7 +166,12 @@ def claim_for_sending(
 
 
 def clear_for_sending(
-    session: Session, *, message_ids: Sequence[int], now: datetime, policy: Policy, public_url: str
+    connection: Connection,
+    *,
+    message_ids: Sequence[int],
+    now: datetime,
+    policy: Policy,
+    public_url: str,
 ) -> list[int]:
     """Decide for queued messages, all at once, which go now; returns the ids to hand out.
 
@@ -173,8 +180,8 @@ def clear_for_sending(
     here and not handed out. A message of a clinic without a location is handed out uncleared,
     so that its worker reports it.
     """
-    found = session.connection().execute(READ_QUEUED, {"message_ids": list(message_ids)})
-    texts_today = TextsToday(session, now)
+    found = connection.execute(READ_QUEUED, {"message_ids": list(message_ids)})
+    texts_today = TextsToday(connection, now)
     cleared: list[dict[str, Any]] = []
     handed: list[int] = []
     for queued in (Queued(**row._asdict()) for row in found):
@@ -182,7 +189,7 @@ def clear_for_sending(
             handed.append(queued.id)
             continue
         if settled := _settle_if_not_right(queued, now=now, policy=policy, texts=texts_today):
-            _settle(session, queued.id, *settled, now=now)
+            _settle(connection, queued.id, *settled, now=now)
             continue
         words = queued.body if queued.body is not None else _render(queued, public_url)
         until = _cleared_until(queued, now=now, policy=policy)
@@ -190,7 +197,7 @@ def clear_for_sending(
         texts_today.add(queued)
         handed.append(queued.id)
     if cleared:
-        session.connection().execute(CLEAR, cleared)
+        connection.execute(CLEAR, cleared)
     return handed
 
 
@@ -270,8 +277,8 @@ class TextsToday:
     Texts being sent or sent count, and so do cleared ones still waiting for a worker.
     """
 
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session, self._now = session, now
+    def __init__(self, connection: Connection, now: datetime) -> None:
+        self._connection, self._now = connection, now
         self._counts: dict[tuple[int, str], int] = {}
 
     def count(self, queued: Queued, zone: ZoneInfo) -> int:
@@ -289,7 +296,7 @@ class TextsToday:
     def _in_database(self, queued: Queued, zone: ZoneInfo) -> int:
         start, end = day_bounds(self._now.astimezone(zone).date(), zone)
         cleared = and_(_QUEUED, col(Message.cleared_until).is_not(None))
-        return self._session.exec(
+        return self._connection.execute(
             select(func.count())
             .select_from(Message)
             .where(
@@ -300,11 +307,11 @@ class TextsToday:
                 col(Message.claimed_at) < end,
                 Message.id != queued.id,
             )
-        ).one()
+        ).scalar_one()
 
 
 def _settle(
-    session: Session,
+    connection: Connection,
     message_id: int,
     status: MessageStatus,
     reason: str,
@@ -314,7 +321,7 @@ def _settle(
 ) -> None:
     """Settles the row only if it is still queued: otherwise another worker took it meanwhile."""
     moved = {"send_at": send_at} if send_at else {}
-    session.execute(
+    connection.execute(
         update(Message)
         .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.QUEUED)
         .values(status=status, reason=reason, cleared_until=None, updated_at=now, **moved)
@@ -339,12 +346,10 @@ def _render(queued: Queued, public_url: str) -> str:
     return render(queued.template, text, values).text
 
 
-def record_accepted(session: Session, *, message_id: int, sid: str, now: datetime) -> None:
+def record_accepted(connection: Connection, *, message_id: int, sid: str, now: datetime) -> None:
     """The provider took the text. A status callback may have overtaken this (it carries our id
     in its URL): then only the SID is filled in and the later status stays."""
-    session.connection().execute(
-        RECORD_ACCEPTED, {"message_id": message_id, "sid": sid, "now": now}
-    )
+    connection.execute(RECORD_ACCEPTED, {"message_id": message_id, "sid": sid, "now": now})
 
 
 def record_failure(
@@ -435,7 +440,7 @@ def _still_right() -> ColumnElement[bool]:
         kind: state for kind, state in STILL_RIGHT.items() if state != VisitStatus.BOOKED
     }
     booked = and_(
-        col(Message.kind).not_in(list(other_states)),
+        col(Message.kind).not_in([literal(kind) for kind in other_states]),  # bound once
         col(Visit.status) == VisitStatus.BOOKED,
         col(Visit.version) == col(Message.visit_version),
     )

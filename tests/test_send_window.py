@@ -79,7 +79,7 @@ def test_the_sending_rules_defer_a_text_to_the_stored_window(session: Session) -
     )
 
     ready = claim_for_sending(
-        session,
+        session.connection(),
         message_id=confirmation.id or 0,
         now=clinic.at(TODAY, 8),
         policy=POLICY,

@@ -69,9 +69,9 @@ def hand_out(world: World, now: datetime, policy: Policy = POLICY) -> list[int]:
     ids = claim_due(world.engine, now=now)
     if not world.cleared:
         return ids
-    with db.autocommit_session(world.engine) as session:
+    with db.autocommit_connection(world.engine) as connection:
         return sending.clear_for_sending(
-            session, message_ids=ids, now=now, policy=policy, public_url=PUBLIC_URL
+            connection, message_ids=ids, now=now, policy=policy, public_url=PUBLIC_URL
         )
 
 
@@ -300,12 +300,12 @@ def test_a_claim_refuses_a_patient_who_withdrew_after_the_read(
     with db.session(world.engine) as session, db.transaction(session):
         session.execute(WITHDRAWALS[withdrawal])
 
-    with db.booking_session(world.engine) as session, db.transaction(session):
+    with db.autocommit_connection(world.engine) as connection:
         stale = {"message_id": confirmation_id, "now": due, "words": "Hello"}
         stale |= {"visit_status": read.visit_status, "visit_version_now": read.visit_version_now}
-        claimed = session.execute(sending.CLAIM, stale).one_or_none()
+        claimed = connection.execute(sending.CLAIM, stale).one_or_none()
         ready = sending.claim_for_sending(
-            session, message_id=confirmation_id, now=due, policy=POLICY, public_url=PUBLIC_URL
+            connection, message_id=confirmation_id, now=due, policy=POLICY, public_url=PUBLIC_URL
         )
 
     assert (claimed, ready) == (None, None)

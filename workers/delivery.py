@@ -40,9 +40,9 @@ def deliver(
     policy: Policy,
     public_url: str,
 ) -> None:
-    with db.autocommit_session(engine) as session:
+    with db.autocommit_connection(engine) as connection:
         ready = claim_for_sending(
-            session, message_id=message_id, now=clock(), policy=policy, public_url=public_url
+            connection, message_id=message_id, now=clock(), policy=policy, public_url=public_url
         )
     if ready is None:
         return
@@ -51,8 +51,8 @@ def deliver(
     except SmsError as error:
         _record_failure(engine, message_id, error, clock())
         return
-    with db.autocommit_session(engine) as session:
-        record_accepted(session, message_id=message_id, sid=accepted.sid, now=clock())
+    with db.autocommit_connection(engine) as connection:
+        record_accepted(connection, message_id=message_id, sid=accepted.sid, now=clock())
     log.info("message %d to %s accepted as %s", message_id, mask_phone(ready.to), accepted.sid)
 
 

@@ -74,9 +74,9 @@ def tick(
     ids = claim_due(engine, now=now, limit=min(room, CLAIM_LIMIT))
     if not ids:
         return 0
-    with db.autocommit_session(engine) as session:
+    with db.autocommit_connection(engine) as connection:
         ids = clear_for_sending(
-            session, message_ids=ids, now=now, policy=policy, public_url=public_url
+            connection, message_ids=ids, now=now, policy=policy, public_url=public_url
         )
     if ids:
         enqueue(ids)
