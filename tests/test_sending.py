@@ -77,6 +77,14 @@ def hand_out(world: World, now: datetime, policy: Policy = POLICY) -> list[int]:
 
 def send_due(world: World, now: datetime, sender: FakeSender, policy: Policy = POLICY) -> list[int]:
     ids = hand_out(world, now, policy)
+    send(world, ids, now, sender, policy)
+    return ids
+
+
+def send(
+    world: World, ids: list[int], now: datetime, sender: FakeSender, policy: Policy = POLICY
+) -> None:
+    """A worker's task for each of `ids`, run at `now`."""
     for message_id in ids:
         deliver(
             world.engine,
@@ -86,7 +94,6 @@ def send_due(world: World, now: datetime, sender: FakeSender, policy: Policy = P
             policy=policy,
             public_url=PUBLIC_URL,
         )
-    return ids
 
 
 def visit_link(world: World) -> str:
@@ -151,15 +158,7 @@ def test_it_drops_a_claimed_message_whose_visit_moved_before_it_went_out(world: 
         )
     sender = FakeSender()
 
-    for message_id in claimed:
-        deliver(
-            world.engine,
-            message_id,
-            gateway=sender,
-            clock=lambda: due,
-            policy=POLICY,
-            public_url=PUBLIC_URL,
-        )
+    send(world, claimed, due, sender)
 
     assert sender.sent == []
 
@@ -179,17 +178,8 @@ def test_it_retries_a_rate_limited_send_and_then_sends_it(world: World) -> None:
     [first] = hand_out(world, due)
 
     with pytest.raises(TryAgain) as again:
-        deliver(
-            world.engine,
-            first,
-            gateway=sender,
-            clock=lambda: due,
-            policy=POLICY,
-            public_url=PUBLIC_URL,
-        )
-    deliver(
-        world.engine, first, gateway=sender, clock=lambda: due, policy=POLICY, public_url=PUBLIC_URL
-    )
+        send(world, [first], due, sender)
+    send(world, [first], due, sender)
 
     assert 0.5 <= again.value.countdown <= 1.0
     confirmation = rows(world)["confirmation"]
@@ -254,15 +244,7 @@ def test_it_skips_texts_whose_deadline_passed_while_they_were_queued(world: Worl
     too_late = world.clinic.at(TUESDAY, 10, 1)
     sender = FakeSender()
 
-    for message_id in claimed:
-        deliver(
-            world.engine,
-            message_id,
-            gateway=sender,
-            clock=lambda: too_late,
-            policy=POLICY,
-            public_url=PUBLIC_URL,
-        )
+    send(world, claimed, too_late, sender)
 
     assert sender.sent == []
     assert {m.reason for m in rows(world).values()} == {"too late: past its deadline"}
@@ -338,14 +320,7 @@ def test_a_worker_sends_the_words_stored_when_the_text_was_cleared(
         own = "{clinic}: {first_name}, see you {day} at {time}."
         session.add(MessageTemplate(name="reminder_needling", body=own, updated_at=CURRENT_TIME))
 
-    deliver(
-        world.engine,
-        cleared.id or 0,
-        gateway=sender,
-        clock=lambda: due,
-        policy=POLICY,
-        public_url=PUBLIC_URL,
-    )
+    send(world, [cleared.id or 0], due, sender)
 
     assert cleared.body is not None and cleared.body.startswith("Riverside Physio: Tue 24 Nov")
     assert cleared.cleared_until == world.clinic.at(TODAY, 20)  # the send window closes
@@ -360,15 +335,7 @@ def test_a_cleared_text_whose_send_window_closed_before_a_worker_took_it_waits(
     handed = hand_out(world, world.clinic.at(TODAY, 10), mornings)
     too_late = world.clinic.at(TODAY, 10, 31)
 
-    for message_id in handed:
-        deliver(
-            world.engine,
-            message_id,
-            gateway=sender,
-            clock=lambda: too_late,
-            policy=mornings,
-            public_url=PUBLIC_URL,
-        )
+    send(world, handed, too_late, sender, mornings)
 
     reminder = rows(world)["reminder_24h"]
     assert sender.sent == []
@@ -402,14 +369,7 @@ def test_a_worker_claims_a_cleared_text_without_reading_it_first(cleared_world: 
 
     event.listen(world.engine, "before_cursor_execute", count)
     try:
-        deliver(
-            world.engine,
-            confirmation_id,
-            gateway=FakeSender(),
-            clock=lambda: due,
-            policy=POLICY,
-            public_url=PUBLIC_URL,
-        )
+        send(world, [confirmation_id], due, FakeSender())
     finally:
         event.remove(world.engine, "before_cursor_execute", count)
 
