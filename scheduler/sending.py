@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
@@ -157,7 +158,7 @@ def claim_for_sending(
         if settled := _settle_if_not_right(queued, now=now, policy=policy, texts=texts_today):
             _settle(connection, queued.id, *settled, now=now)
             return None
-        words = queued.body if queued.body is not None else _render(queued, public_url)
+        words = _words(queued, public_url)
         claimed = connection.execute(CLAIM, _claim_values(queued, words, now))
         if (ready := claimed.one_or_none()) is not None:
             return ReadyToSend(message_id=message_id, to=ready.to_phone, body=ready.body)
@@ -177,21 +178,29 @@ def clear_for_sending(
 
     Those that go are cleared: their words stored, and the instant until which the decision
     holds (their deadline, or the close of the send window if sooner). The others are settled
-    here and not handed out. A message of a clinic without a location is handed out uncleared,
-    so that its worker reports it.
+    here and not handed out. A message that cannot be decided (its clinic has no location, its
+    words do not render) is handed out uncleared, so that its own worker reports it and the
+    others are not held up with it.
     """
-    found = connection.execute(READ_QUEUED, {"message_ids": list(message_ids)})
+    found = connection.execute(READ_QUEUED, {"message_ids": list(message_ids)}).all()
     texts_today = TextsToday(connection, now)
     cleared: list[dict[str, Any]] = []
     handed: list[int] = []
     for queued in (Queued(**row._asdict()) for row in found):
-        if queued.clinic is None:
+        try:
+            if queued.clinic is None:
+                raise not_found("location", None, field="location_id")
+            settled = _settle_if_not_right(queued, now=now, policy=policy, texts=texts_today)
+            words = "" if settled else _words(queued, public_url)
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("message %d was not cleared; its worker will decide it", queued.id)
             handed.append(queued.id)
             continue
-        if settled := _settle_if_not_right(queued, now=now, policy=policy, texts=texts_today):
+        if settled:
             _settle(connection, queued.id, *settled, now=now)
             continue
-        words = queued.body if queued.body is not None else _render(queued, public_url)
         until = _cleared_until(queued, now=now, policy=policy)
         cleared.append({"message_id": queued.id, "words": words, "until": until, "now": now})
         texts_today.add(queued)
@@ -326,6 +335,11 @@ def _settle(
         .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.QUEUED)
         .values(status=status, reason=reason, cleared_until=None, updated_at=now, **moved)
     )
+
+
+def _words(queued: Queued, public_url: str) -> str:
+    """What the text says: as worded when it was planned (an offer) or cleared, else rendered."""
+    return queued.body if queued.body is not None else _render(queued, public_url)
 
 
 def _render(queued: Queued, public_url: str) -> str:

@@ -107,3 +107,14 @@ def test_it_leaves_a_text_being_sent_alone_longer_than_a_queued_one(engine: Engi
 
     assert counts == (1, 0)
     assert claim_due(engine, now=CURRENT_TIME + timedelta(minutes=2)) == [claimed]
+
+
+def test_a_claimed_text_is_decided_anew_whatever_an_earlier_claim_cleared(engine: Engine) -> None:
+    fill_outbox(engine, 1)
+    with db.session(engine) as session, db.transaction(session):  # as a reconciled resend
+        session.execute(update(Message).values(cleared_until=CURRENT_TIME))
+
+    [claimed] = claim_due(engine, now=CURRENT_TIME)
+
+    with db.session(engine) as session:
+        assert session.get_one(Message, claimed).cleared_until is None

@@ -375,3 +375,18 @@ def test_a_worker_claims_a_cleared_text_without_reading_it_first(cleared_world: 
 
     assert [s for s in statements if s != "BEGIN"] == ["UPDATE", "UPDATE"]  # claim, record
     assert rows(world)["confirmation"].status == MessageStatus.SENT
+
+
+def test_a_text_that_cannot_be_cleared_does_not_hold_up_the_others(cleared_world: World) -> None:
+    world = cleared_world
+    with db.session(world.engine) as session, db.transaction(session):
+        broken = "{clinic}: see you {when}"  # stored before placeholders were checked on save
+        session.add(MessageTemplate(name="reminder_needling", body=broken, updated_at=CURRENT_TIME))
+
+    handed = hand_out(world, world.clinic.at(TODAY, 10))
+
+    stored = rows(world)
+    confirmation, reminder = stored["confirmation"], stored["reminder_24h"]
+    assert set(handed) == {confirmation.id, reminder.id}
+    assert confirmation.cleared_until is not None
+    assert (reminder.status, reminder.cleared_until) == (MessageStatus.QUEUED, None)

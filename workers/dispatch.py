@@ -51,6 +51,7 @@ def claim_due(engine: Engine, *, now: datetime, limit: int = CLAIM_LIMIT) -> lis
         update(Message)
         .where(col(Message.id).in_(due.scalar_subquery()))
         .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now)
+        .values(cleared_until=None)  # a row sent again after reconciling, say, is decided anew
         .returning(col(Message.id))
     )
     with db.booking_session(engine) as session, db.transaction(session):
