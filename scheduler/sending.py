@@ -73,6 +73,9 @@ STILL_RIGHT = {
     "aftercare_followup": VisitStatus.COMPLETED,
 }
 COUNTED = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
+# An answer to the patient's own text: it goes out at any hour and never counts against the
+# daily limit.
+ANSWER = "reply"
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,7 @@ def claim_for_sending(
     cleared = connection.execute(CLAIM_CLEARED, {"message_id": message_id, "now": now})
     if (ready := cleared.one_or_none()) is not None:
         return ReadyToSend(message_id=message_id, to=ready.to_phone, body=ready.body)
+    texts_today = TextsToday(connection, now)
     for _ in range(READS):
         found = connection.execute(READ, {"message_id": message_id}).one_or_none()
         if found is None:
@@ -154,7 +158,6 @@ def claim_for_sending(
         queued = Queued(**found._asdict())
         if queued.clinic is None:
             raise not_found("location", None, field="location_id")
-        texts_today = TextsToday(connection, now)
         if settled := _settle_if_not_right(queued, now=now, policy=policy, texts=texts_today):
             _settle(connection, queued.id, *settled, now=now)
             return None
@@ -211,10 +214,10 @@ def clear_for_sending(
 
 
 def _cleared_until(queued: Queued, *, now: datetime, policy: Policy) -> datetime:
-    """An answer to the patient's own text may go until its deadline; any other text only
-    while the send window it was cleared in is open, which also ends before the clinic's day
-    does, and with it the daily count the clearing relied on."""
-    if queued.kind == "reply":
+    """An answer may go until its deadline; any other text only while the send window it was
+    cleared in is open, which also ends before the clinic's day does, and with it the daily
+    count the clearing relied on."""
+    if queued.kind == ANSWER:
         return queued.not_after
     zone, window = _send_window(queued, policy)
     return min(queued.not_after, window_closes(now, zone=zone, window=window))
@@ -243,8 +246,8 @@ def _settle_if_not_right(
         return MessageStatus.SKIPPED, "the patient opted out of texts", None
     if now > queued.not_after:
         return MessageStatus.SKIPPED, "too late: past its deadline", None
-    if queued.kind == "reply":
-        return None  # an answer to the patient's own text goes out at once
+    if queued.kind == ANSWER:
+        return None
     return _deferral(queued, now=now, policy=policy, texts=texts)
 
 
@@ -297,9 +300,9 @@ class TextsToday:
         return self._counts[key]
 
     def add(self, queued: Queued) -> None:
-        """`queued` was cleared: it counts from now on (answers to texts never count)."""
+        """`queued` was cleared: it counts from now on, unless it is an answer."""
         key = (queued.patient_id, clinic_zone(queued.time_zone).key)
-        if queued.kind != "reply":
+        if queued.kind != ANSWER:
             self._counts[key] += 1
 
     def _in_database(self, queued: Queued, zone: ZoneInfo) -> int:
@@ -310,7 +313,7 @@ class TextsToday:
             .select_from(Message)
             .where(
                 Message.patient_id == queued.patient_id,
-                Message.kind != "reply",
+                Message.kind != ANSWER,
                 or_(col(Message.status).in_(COUNTED), cleared),
                 col(Message.claimed_at) >= start,
                 col(Message.claimed_at) < end,

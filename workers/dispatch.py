@@ -51,7 +51,9 @@ def claim_due(engine: Engine, *, now: datetime, limit: int = CLAIM_LIMIT) -> lis
         update(Message)
         .where(col(Message.id).in_(due.scalar_subquery()))
         .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now)
-        .values(cleared_until=None)  # a row sent again after reconciling, say, is decided anew
+        .values(
+            cleared_until=None
+        )  # whatever cleared it before (a sweep, a resend) is decided anew
         .returning(col(Message.id))
     )
     with db.booking_session(engine) as session, db.transaction(session):
@@ -104,7 +106,7 @@ def return_stale_claims(
             update(Message)
             .where(col(Message.status) == MessageStatus.QUEUED)
             .where(col(Message.claimed_at) < now - queued_after)
-            .values(status=MessageStatus.SCHEDULED, cleared_until=None, updated_at=now)
+            .values(status=MessageStatus.SCHEDULED, updated_at=now)
         )
         unknown = session.execute(
             update(Message)

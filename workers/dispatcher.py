@@ -15,7 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from scheduler.clock import utc_now
-from scheduler.policy import Policy, current_policy
+from scheduler.policy import current_policy
 from scheduler.settings import get_settings
 from workers.dispatch import offer_freed_time, return_stale_claims, tick
 from workers.reconcile import reconcile_unknown
@@ -37,18 +37,14 @@ def sweep(engine: Engine, *, gateway: SmsGateway) -> None:
 
 
 def dispatch(
-    engine: Engine,
-    *,
-    enqueue: Callable[[Sequence[int]], object],
-    waiting: Callable[[], int],
-    policy: Policy,
+    engine: Engine, *, enqueue: Callable[[Sequence[int]], object], waiting: Callable[[], int]
 ) -> int:
     """One tick: claim what is due, as much as the queue has room for, clear it, enqueue it."""
     return tick(
         engine,
         now=utc_now(),
         enqueue=enqueue,
-        policy=policy,
+        policy=current_policy(),
         public_url=get_settings().public_url,
         room=QUEUE_DEPTH - waiting(),
     )
@@ -65,7 +61,7 @@ def build_scheduler(
     scheduler = BackgroundScheduler(timezone="UTC")
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     scheduler.add_job(
-        lambda: dispatch(engine, enqueue=enqueue, waiting=waiting, policy=current_policy()),
+        lambda: dispatch(engine, enqueue=enqueue, waiting=waiting),
         "interval",
         seconds=interval_seconds,
         next_run_time=utc_now(),
