@@ -50,10 +50,8 @@ def claim_due(engine: Engine, *, now: datetime, limit: int = CLAIM_LIMIT) -> lis
     claim = (
         update(Message)
         .where(col(Message.id).in_(due.scalar_subquery()))
-        .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now)
-        .values(
-            cleared_until=None
-        )  # whatever cleared it before (a sweep, a resend) is decided anew
+        # A row cleared before (then swept back, or sent again after reconciling) is decided anew.
+        .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now, cleared_until=None)
         .returning(col(Message.id))
     )
     with db.booking_session(engine) as session, db.transaction(session):
