@@ -31,9 +31,9 @@ def worker(
     threads share one connection pool and one Twilio client. Run a worker per CPU core.
     """
     from workers.celery_app import app as celery_app
-    from workers.sms import gateway_from_settings
+    from workers.tasks import gateway
 
-    gateway_from_settings(get_settings())  # says at start-up when texts will not leave the machine
+    gateway()  # built before the first text; says at start-up when texts will not leave the machine
     run_worker(celery_app, concurrency)
 
 

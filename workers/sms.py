@@ -225,6 +225,8 @@ class TwilioGateway:
             settings.twilio_auth_token,
             http_client=_http_client(settings),
         )
+        # The client imports its Messages API on first use; the first text should not wait.
+        self._messages = self._client.messages
         # Either may be None; the client leaves out None, and Twilio uses both when both are set.
         self._sender = {
             "from_": settings.twilio_from_number,
@@ -237,7 +239,7 @@ class TwilioGateway:
         callback ties the SID to our row even when this call's answer is lost."""
         callback = f"{self._callback_url}?message_id={message_id}"
         with _twilio_errors():
-            message = self._client.messages.create(
+            message = self._messages.create(
                 to=to, body=body, status_callback=callback, **self._sender
             )
         return Accepted(sid=str(message.sid), status=str(message.status))
@@ -250,7 +252,7 @@ class TwilioGateway:
         """
         since = since.astimezone(UTC)  # the client formats the time as given and appends Z
         with _twilio_errors():
-            messages = self._client.messages.list(to=to, date_sent_after=since, page_size=100)
+            messages = self._messages.list(to=to, date_sent_after=since, page_size=100)
         return [_sent_record(message) for message in messages]
 
 
