@@ -1,8 +1,11 @@
-"""The workers' Redis transport: kombu's, with one command client per channel."""
+"""The workers' Redis transport: kombu's, with one command client per channel and
+acknowledgements that travel with the next round trip."""
 
+import time
 from pathlib import Path
 
 import redis
+from kombu.asynchronous import Hub
 from kombu.transport import filesystem
 
 from workers import redis_broker
@@ -39,6 +42,44 @@ def test_a_message_taken_and_acknowledged_leaves_nothing_to_hand_out_again(
 
     assert taken.payload == {"message_id": 1}
     assert (held, inspect.hlen(UNACKED)) == (1, 0)
+
+
+def test_an_acknowledgement_goes_to_redis_with_the_next_task_taken(redis_url: str) -> None:
+    inspect = redis.Redis.from_url(redis_url)
+    with make_app(redis_url).connection_for_write() as connection:
+        queue = connection.SimpleQueue("in-turn")
+        queue.put({"message_id": 1})
+        queue.put({"message_id": 2})
+        first = queue.get(timeout=5)
+        first.ack()
+        after_ack = set(inspect.hkeys(UNACKED))
+        second = queue.get(timeout=5)
+        after_next = set(inspect.hkeys(UNACKED))
+        second.ack()
+        queue.close()
+
+    assert after_ack == {first.delivery_tag.encode()}  # no round trip of its own
+    assert after_next == {second.delivery_tag.encode()}
+    assert inspect.hlen(UNACKED) == 0  # the last one went when the channel closed
+
+
+def test_with_no_next_task_the_event_loop_sends_the_acknowledgement(redis_url: str) -> None:
+    inspect = redis.Redis.from_url(redis_url)
+    hub = Hub()
+    with make_app(redis_url).connection_for_write() as connection:
+        queue = connection.SimpleQueue("idle")
+        queue.put({"message_id": 1})
+        taken = queue.get(timeout=5)
+        connection.transport.register_with_event_loop(connection.connection, hub)
+        taken.ack()
+        held = inspect.hlen(UNACKED)
+        time.sleep(redis_broker.ACKNOWLEDGE_SECONDS + 0.2)
+        hub.fire_timers(max_timers=100)
+        sent = inspect.hlen(UNACKED)
+        queue.close()
+    hub.close()
+
+    assert (held, sent) == (1, 0)
 
 
 def test_other_brokers_keep_kombus_own_transport(tmp_path: Path) -> None:
