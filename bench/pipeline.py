@@ -110,7 +110,7 @@ def main() -> None:
     figures["plain_sends_per_second_before"] = plain_before
     figures["plain_sends_per_second_after"] = plain_after
     figures["plain_sends_per_second"] = round((plain_before + plain_after) / 2, 1)
-    figures["ratio"] = round(figures["sends_per_second"] / figures["plain_sends_per_second"], 2)
+    figures["ratio"] = round(figures["sends_per_second"] / figures["plain_sends_per_second"], 3)
     figures |= verdicts(figures)
     figures["total_seconds"] = round(time.perf_counter() - started, 1)
     print("\n".join(describe(figures)))
