@@ -65,7 +65,7 @@ def test_an_acknowledgement_goes_to_redis_with_the_next_task_taken(redis_url: st
 
 def test_with_no_next_task_the_event_loop_sends_the_acknowledgement(redis_url: str) -> None:
     inspect = redis.Redis.from_url(redis_url)
-    hub = Hub()
+    hub = Hub()  # type: ignore[no-untyped-call]
     with make_app(redis_url).connection_for_write() as connection:
         queue = connection.SimpleQueue("idle")
         queue.put({"message_id": 1})
@@ -74,10 +74,10 @@ def test_with_no_next_task_the_event_loop_sends_the_acknowledgement(redis_url: s
         taken.ack()
         held = inspect.hlen(UNACKED)
         time.sleep(redis_broker.ACKNOWLEDGE_SECONDS + 0.2)
-        hub.fire_timers(max_timers=100)
+        hub.fire_timers(max_timers=100)  # type: ignore[no-untyped-call]
         sent = inspect.hlen(UNACKED)
         queue.close()
-    hub.close()
+    hub.close()  # type: ignore[no-untyped-call]
 
     assert (held, sent) == (1, 0)
 
