@@ -9,10 +9,12 @@ while the worker's threads wait for one. So:
   fresh one for every call, which cost more CPU than the round trip itself. A client is safe to
   share between threads: each command borrows a connection from the pool and returns it.
 - An acknowledgement frees the worker's slot at once, but goes to Redis with the next task the
-  channel takes (a worker takes its next task right after it acknowledges one), or within
-  ACKNOWLEDGE_SECONDS when none comes, or when the channel closes. A worker that dies in between
-  leaves those tasks in the unacknowledged set: after the visibility timeout they come back and,
-  like any task handed out twice, find their rows already claimed and do nothing.
+  channel takes (a worker takes its next task right after it acknowledges one), or from a
+  worker's event loop within ACKNOWLEDGE_SECONDS when none comes, or before the channel closes
+  or recovers. A worker that dies in between leaves those tasks in the unacknowledged set:
+  after the visibility timeout they come back and find their rows already claimed, as any task
+  handed out twice does (one that had failed and was set to retry may make its next attempt
+  early).
 """
 
 import threading
@@ -34,26 +36,39 @@ class QoS(redis.QoS):
     def ack(self, delivery_tag: str) -> None:
         with self._acknowledged_lock:
             self._acknowledged.append(delivery_tag)
-        virtual.QoS.ack(self, delivery_tag)  # type: ignore[no-untyped-call]  # the slot is free now; Redis hears of it below
+        # The slot is free now; Redis hears of it with the channel's next pipeline.
+        virtual.QoS.ack(self, delivery_tag)  # type: ignore[no-untyped-call]
 
     @contextmanager
     def pipe_or_acquire(self, pipe: Any = None, client: Any = None) -> Iterator[Any]:
-        """Every pipeline of this channel's own also removes the acknowledged tasks."""
+        """Every pipeline of this channel's own also removes the acknowledged tasks; if it
+        fails, they wait for the next one."""
         with super().pipe_or_acquire(pipe, client) as acquired:
-            if pipe is None:
-                self._remove_acknowledged(acquired)
-            yield acquired
+            tags = self._take_acknowledged() if acquired is not pipe else []
+            if tags:
+                acquired.zrem(self.unacked_index_key, *tags).hdel(self.unacked_key, *tags)
+            try:
+                yield acquired
+            except BaseException:
+                with self._acknowledged_lock:
+                    self._acknowledged[:0] = tags
+                raise
 
     def send_acknowledged(self) -> None:
         if self._acknowledged:
             with self.pipe_or_acquire() as pipe:
                 pipe.execute()
 
-    def _remove_acknowledged(self, pipe: Any) -> None:
+    def restore_unacked(self, client: Any = None) -> None:
+        """Kombu puts back every task taken and not yet forgotten, acknowledged ones included:
+        their entries must be gone from Redis first."""
+        self.send_acknowledged()
+        super().restore_unacked(client)  # type: ignore[no-untyped-call]
+
+    def _take_acknowledged(self) -> list[str]:
         with self._acknowledged_lock:
             tags, self._acknowledged = self._acknowledged, []
-        if tags:
-            pipe.zrem(self.unacked_index_key, *tags).hdel(self.unacked_key, *tags)
+        return tags
 
 
 class Channel(redis.Channel):
@@ -71,10 +86,12 @@ class Channel(redis.Channel):
         yield self._commands
 
     def close(self) -> None:
-        if not self.closed and self._qos is not None:
-            with suppress(*self.connection.connection_errors):  # they come back, as above
-                self._qos.send_acknowledged()
-        super().close()  # type: ignore[no-untyped-call]
+        try:
+            if not self.closed and self._qos is not None:
+                with suppress(*self.connection.connection_errors):  # they come back, as above
+                    self._qos.send_acknowledged()
+        finally:
+            super().close()  # type: ignore[no-untyped-call]
 
 
 class Transport(redis.Transport):
