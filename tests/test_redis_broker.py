@@ -2,6 +2,8 @@
 acknowledgements that travel with the next round trip."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,17 @@ def test_a_channel_keeps_one_client_until_its_connection_pool_is_replaced(redis_
     assert renewed is not first
 
 
+@contextmanager
+def queue_of(redis_url: str, name: str, messages: int) -> Iterator[Any]:
+    """A queue of the workers' transport holding `messages` messages, closed at the end."""
+    with make_app(redis_url).connection_for_write() as connection:
+        queue = connection.SimpleQueue(name)
+        for message_id in range(1, messages + 1):
+            queue.put({"message_id": message_id})
+        yield queue
+        queue.close()
+
+
 def held(inspect: redis.Redis, *messages: Any) -> list[bool]:
     """Whether Redis still holds each message as taken and not acknowledged. Asked by tag: the
     test database also holds what other tests' killed workers left."""
@@ -40,13 +53,10 @@ def test_a_message_taken_and_acknowledged_leaves_nothing_to_hand_out_again(
     redis_url: str,
 ) -> None:
     inspect = redis.Redis.from_url(redis_url)
-    with make_app(redis_url).connection_for_write() as connection:
-        queue = connection.SimpleQueue("acknowledged")
-        queue.put({"message_id": 1})
+    with queue_of(redis_url, "acknowledged", 1) as queue:
         taken = queue.get(timeout=5)
         while_taken = held(inspect, taken)
         taken.ack()
-        queue.close()
 
     assert taken.payload == {"message_id": 1}
     assert while_taken + held(inspect, taken) == [True, False]
@@ -54,17 +64,13 @@ def test_a_message_taken_and_acknowledged_leaves_nothing_to_hand_out_again(
 
 def test_an_acknowledgement_goes_to_redis_with_the_next_task_taken(redis_url: str) -> None:
     inspect = redis.Redis.from_url(redis_url)
-    with make_app(redis_url).connection_for_write() as connection:
-        queue = connection.SimpleQueue("in-turn")
-        queue.put({"message_id": 1})
-        queue.put({"message_id": 2})
+    with queue_of(redis_url, "in-turn", 2) as queue:
         first = queue.get(timeout=5)
         first.ack()
         after_ack = held(inspect, first)
         second = queue.get(timeout=5)
         after_next = held(inspect, first, second)
         second.ack()
-        queue.close()
 
     assert after_ack == [True]  # no round trip of its own
     assert after_next == [False, True]
@@ -77,17 +83,15 @@ def test_with_no_next_task_the_event_loop_sends_the_acknowledgement(
     monkeypatch.setattr(redis_broker, "ACKNOWLEDGE_SECONDS", 0.05)
     inspect = redis.Redis.from_url(redis_url)
     hub = Hub()  # type: ignore[no-untyped-call]
-    with make_app(redis_url).connection_for_write() as connection:
-        queue = connection.SimpleQueue("idle")
-        queue.put({"message_id": 1})
+    with queue_of(redis_url, "idle", 1) as queue:
         taken = queue.get(timeout=5)
-        connection.transport.register_with_event_loop(connection.connection, hub)
+        transport = queue.channel.connection  # a virtual transport is its own connection
+        transport.register_with_event_loop(transport, hub)
         taken.ack()
         before = held(inspect, taken)
         time.sleep(0.1)
         hub.fire_timers(max_timers=100)  # type: ignore[no-untyped-call]
         after = held(inspect, taken)
-        queue.close()
     hub.close()  # type: ignore[no-untyped-call]
 
     assert before + after == [True, False]
@@ -95,10 +99,7 @@ def test_with_no_next_task_the_event_loop_sends_the_acknowledgement(
 
 def test_recovering_a_channel_puts_back_only_what_was_not_acknowledged(redis_url: str) -> None:
     inspect = redis.Redis.from_url(redis_url)
-    with make_app(redis_url).connection_for_write() as connection:
-        queue = connection.SimpleQueue("recovered")
-        queue.put({"message_id": 1})
-        queue.put({"message_id": 2})
+    with queue_of(redis_url, "recovered", 2) as queue:
         first = queue.get(timeout=5)
         queue.get(timeout=5)
         first.ack()
@@ -106,7 +107,6 @@ def test_recovering_a_channel_puts_back_only_what_was_not_acknowledged(redis_url
         again = queue.get(timeout=5)
         again.ack()
         left = inspect.llen("recovered")
-        queue.close()
 
     assert (again.payload, left) == ({"message_id": 2}, 0)
 
