@@ -157,10 +157,14 @@ def running_pipeline(
 def start_dispatcher(
     engine: Engine, redis_url: str, log: Path, *, interval: float
 ) -> subprocess.Popen[bytes]:
-    """`triggerpoint dispatcher` on the test's database and Redis, its output in `log`."""
+    """`triggerpoint dispatcher` on the test's database and Redis, sending at any hour as the
+    in-process ticks do, its output in `log`."""
+    opens, closes = ALL_DAY.send_window
     environment = os.environ | {
         "TRIGGERPOINT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "TRIGGERPOINT_BROKER_URL": redis_url,
+        "TRIGGERPOINT_SEND_WINDOW_OPENS": opens.strftime("%H:%M"),
+        "TRIGGERPOINT_SEND_WINDOW_CLOSES": closes.strftime("%H:%M"),
     }
     return subprocess.Popen(
         [str(TRIGGERPOINT), "dispatcher", "--interval", str(interval)],
