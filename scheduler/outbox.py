@@ -39,17 +39,17 @@ SENT_OR_MAYBE = (
 
 def on_booked(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
     """A confirmation after the grace period, then the reminders."""
-    planned = _before_visit(session, visit, now=now, policy=policy, first=None)
+    planned = _before_visit(session, visit, now=now, policy=policy, send_at=None)
     _add(session, visit, planned, now=now, policy=policy)
 
 
 def on_moved(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
     """Old texts are withdrawn. A confirmation still in its grace period simply becomes the
-    confirmation of the new time (one text, not two); otherwise the patient gets a notice."""
-    pending_confirmation = _pending(session, visit, "confirmation")
-    _withdraw(session, visit, now=now, reason="visit moved")
-    planned = _before_visit(session, visit, now=now, policy=policy, first=pending_confirmation)
-    if pending_confirmation is None:
+    confirmation of the new time (one text, not two); otherwise the patient gets a notice. One
+    a worker claimed while this waited to withdraw it has gone, so a notice follows it."""
+    confirmation_due = _withdraw(session, visit, now=now, reason="visit moved").get("confirmation")
+    planned = _before_visit(session, visit, now=now, policy=policy, send_at=confirmation_due)
+    if confirmation_due is None:
         notice = planned[0]
         planned[0] = PlannedMessage(
             "reschedule_notice", "reschedule_notice", notice.send_at, notice.not_after
@@ -58,24 +58,27 @@ def on_moved(session: Session, *, visit: Visit, now: datetime, policy: Policy) -
 
 
 def _before_visit(
-    session: Session, visit: Visit, *, now: datetime, policy: Policy, first: Message | None
+    session: Session, visit: Visit, *, now: datetime, policy: Policy, send_at: datetime | None
 ) -> list[PlannedMessage]:
-    """The first text when `first` (a pending one) would have gone, else after the grace."""
+    """The first text at `send_at` (when a withdrawn one would have gone), else after the
+    grace."""
     start, kinds = _visit_facts(session, visit)
     return before_visit(
         now=now,
         start=start,
         needling=ServiceKind.DRY_NEEDLING in kinds,
         policy=policy,
-        send_at=first.send_at if first else now + policy.confirmation_grace,
+        send_at=send_at or now + policy.confirmation_grace,
     )
 
 
 def on_cancelled(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
-    """Pending texts are withdrawn; a notice goes out only if the patient heard of the visit."""
-    heard = _any_sent(session, visit)
+    """Pending texts are withdrawn; a notice goes out only if the patient heard of the visit.
+
+    Withdrawn first: a worker claiming one of them at this instant holds it until its claim is
+    committed, and what it claimed counts as heard (PostgreSQL reads again after the wait)."""
     _withdraw(session, visit, now=now, reason="visit cancelled")
-    if heard:
+    if _any_sent(session, visit):
         start, _ = _visit_facts(session, visit)
         notice = PlannedMessage("cancellation_notice", "cancellation_notice", now, start)
         _add(session, visit, [notice], now=now, policy=policy)
@@ -178,16 +181,6 @@ def _add(
     session.flush()
 
 
-def _pending(session: Session, visit: Visit, kind: str) -> Message | None:
-    return session.exec(
-        select(Message).where(
-            Message.visit_id == visit.id,
-            Message.kind == kind,
-            col(Message.status).in_(PENDING),
-        )
-    ).first()
-
-
 def _any_sent(session: Session, visit: Visit) -> bool:
     query = select(Message.id).where(
         Message.visit_id == visit.id, col(Message.status).in_(SENT_OR_MAYBE)
@@ -195,9 +188,13 @@ def _any_sent(session: Session, visit: Visit) -> bool:
     return session.exec(query.limit(1)).first() is not None
 
 
-def _withdraw(session: Session, visit: Visit, *, now: datetime, reason: str) -> None:
-    session.execute(
+def _withdraw(session: Session, visit: Visit, *, now: datetime, reason: str) -> dict[str, datetime]:
+    """Cancels the visit's pending texts; returns when each kind withdrawn was due. A row a
+    worker is claiming is waited for (PostgreSQL) and left alone once claimed."""
+    withdrawn = session.execute(
         update(Message)
         .where(col(Message.visit_id) == visit.id, col(Message.status).in_(PENDING))
         .values(status=MessageStatus.CANCELLED, reason=reason, updated_at=now)
+        .returning(col(Message.kind), col(Message.send_at))
     )
+    return {row.kind: row.send_at for row in withdrawn}

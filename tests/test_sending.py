@@ -4,12 +4,15 @@ Each test runs twice: once with texts handed to the worker as claimed, which rea
 itself, and once cleared by the dispatcher first, as the dispatcher hands them out.
 """
 
+import threading
+import time as time_module
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, insert, update
+from sqlalchemy import Engine, event, insert, text, update
 from sqlmodel import select
 
 from scheduler import db, links, sending
@@ -108,6 +111,21 @@ def rows(world: World) -> dict[str, Message]:
         return {m.kind: m for m in session.exec(query)}
 
 
+def change_visit(world: World, change: Callable[..., Any], now: datetime, **details: Any) -> None:
+    """`change` (cancel_visit, reschedule_visit) made to the world's visit, as the desk would."""
+    with db.booking_session(world.engine) as session, db.transaction(session):
+        change(session=session, now=now, visit_id=world.visit.id or 0, policy=POLICY, **details)
+
+
+def cancel(world: World, now: datetime) -> None:
+    change_visit(world, cancel_visit, now, reason="", cancelled_by="front desk")
+
+
+def move(world: World, now: datetime) -> None:
+    """The visit moved to 15:00 on its day."""
+    change_visit(world, reschedule_visit, now, start=world.clinic.at(TUESDAY, 15))
+
+
 def test_it_sends_the_due_reminder_with_its_exact_text(world: World) -> None:
     sender = FakeSender()
     due = world.clinic.at(TUESDAY, 10) - timedelta(hours=24)
@@ -129,15 +147,7 @@ def test_it_sends_the_due_reminder_with_its_exact_text(world: World) -> None:
 
 
 def test_it_sends_nothing_for_a_cancelled_visit(world: World) -> None:
-    with db.booking_session(world.engine) as session, db.transaction(session):
-        cancel_visit(
-            session=session,
-            now=CURRENT_TIME,
-            visit_id=world.visit.id or 0,
-            reason="",
-            cancelled_by="front desk",
-            policy=POLICY,
-        )
+    cancel(world, CURRENT_TIME)
     sender = FakeSender()
 
     send_due(world, world.clinic.at(TUESDAY, 9, 59), sender)
@@ -148,14 +158,7 @@ def test_it_sends_nothing_for_a_cancelled_visit(world: World) -> None:
 def test_it_drops_a_claimed_message_whose_visit_moved_before_it_went_out(world: World) -> None:
     due = world.clinic.at(TUESDAY, 8)
     [*claimed] = hand_out(world, due)
-    with db.booking_session(world.engine) as session, db.transaction(session):
-        reschedule_visit(
-            session=session,
-            now=CURRENT_TIME,
-            visit_id=world.visit.id or 0,
-            start=world.clinic.at(TUESDAY, 15),
-            policy=POLICY,
-        )
+    move(world, CURRENT_TIME)
     sender = FakeSender()
 
     send(world, claimed, due, sender)
@@ -390,3 +393,46 @@ def test_a_text_that_cannot_be_cleared_does_not_hold_up_the_others(cleared_world
     assert set(handed) == {confirmation.id, reminder.id}
     assert confirmation.cleared_until is not None
     assert (reminder.status, reminder.cleared_until) == (MessageStatus.QUEUED, None)
+
+
+@pytest.mark.parametrize(
+    ("change", "notice"), [(cancel, "cancellation_notice"), (move, "reschedule_notice")]
+)
+def test_a_change_waiting_on_a_claim_follows_the_text_the_claim_sent_with_a_notice(
+    postgres_engine: Engine, change: Callable[[World, datetime], None], notice: str
+) -> None:
+    """A worker's claim and a cancellation or move at the same instant: the change withdraws
+    the pending texts before it asks what the patient heard, so a confirmation the claim won
+    is followed by a notice, not taken for one still to come."""
+    world = booked_world(postgres_engine, cleared=True)
+    due = world.clinic.at(TODAY, 8)
+    [confirmation_id] = hand_out(world, due)
+    with postgres_engine.connect() as worker, worker.begin():
+        claimed = sending.claim_for_sending(
+            worker, message_id=confirmation_id, now=due, policy=POLICY, public_url=PUBLIC_URL
+        )
+        changing = threading.Thread(target=change, args=(world, due))
+        changing.start()
+        waiting_on_a_lock(postgres_engine)
+    changing.join(10)
+
+    assert claimed is not None
+    with db.session(world.engine) as session:
+        query = select(Message.kind, Message.status).where(Message.visit_id == world.visit.id)
+        texts = set(session.exec(query))
+    assert ("confirmation", MessageStatus.SENDING) in texts
+    assert (notice, MessageStatus.SCHEDULED) in texts
+
+
+def waiting_on_a_lock(engine: Engine) -> None:
+    """Returns once another connection to this database waits on a lock (at most 10 s)."""
+    deadline = time_module.monotonic() + 10
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while time_module.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.execute(waiting).scalar_one():
+                return
+        time_module.sleep(0.05)
