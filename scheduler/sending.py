@@ -336,12 +336,14 @@ def _settle(
     connection.execute(
         update(Message)
         .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.QUEUED)
-        .values(status=status, reason=reason, cleared_until=None, updated_at=now, **moved)
+        .values(status=status, reason=reason, updated_at=now, **moved)
+        .values(cleared_until=None, cleared_body=None)
     )
 
 
 def _words(queued: Queued, public_url: str) -> str:
-    """What the text says: as worded when it was planned (an offer) or cleared, else rendered."""
+    """What the text says: as worded when it was planned (an offer, an answer) or claimed before
+    (a retry), else rendered now."""
     return queued.body if queued.body is not None else _render(queued, public_url)
 
 
@@ -500,13 +502,14 @@ READ_QUEUED = (
 CLEAR = (
     update(Message)
     .where(_THIS_ONE, _QUEUED)
-    .values(body=func.coalesce(col(Message.body), bindparam("words")), updated_at=_NOW)
+    .values(cleared_body=bindparam("words"), updated_at=_NOW)
     .values(cleared_until=bindparam("until", type_=UTCDateTime()))
 )
 CLAIM_CLEARED = (
     update(Message)
     .where(_THIS_ONE, _QUEUED, col(Message.cleared_until) >= _NOW, _still_right())
     .values(**_CLAIMED, claimed_at=_NOW, updated_at=_NOW)
+    .values(body=func.coalesce(col(Message.body), col(Message.cleared_body)))
     .returning(col(Message.to_phone), col(Message.body))
 )
 CLAIM = (

@@ -325,9 +325,11 @@ def test_a_worker_sends_the_words_stored_when_the_text_was_cleared(
 
     send(world, [cleared.id or 0], due, sender)
 
-    assert cleared.body is not None and cleared.body.startswith("Riverside Physio: Tue 24 Nov")
+    words = cleared.cleared_body
+    assert words is not None and words.startswith("Riverside Physio: Tue 24 Nov")
     assert cleared.cleared_until == world.clinic.at(TODAY, 20)  # the send window closes
-    assert sender.sent == [("+12125550101", cleared.body)]
+    assert sender.sent == [("+12125550101", words)]
+    assert rows(world)["reminder_24h"].body == words
 
 
 def test_a_cleared_text_whose_send_window_closed_before_a_worker_took_it_waits(
@@ -347,6 +349,25 @@ def test_a_cleared_text_whose_send_window_closed_before_a_worker_took_it_waits(
         world.clinic.at(TUESDAY, 8),
         None,
     )
+
+
+def test_a_cleared_text_deferred_to_the_next_opening_is_worded_then(cleared_world: World) -> None:
+    """The words rendered when a text was cleared are forgotten with the clearing: an edit to
+    the clinic's wording overnight reaches the text that was held until the morning."""
+    world, sender = cleared_world, FakeSender()
+    mornings = Policy(send_window=(time(8), time(10, 30)))
+    handed = hand_out(world, world.clinic.at(TODAY, 10), mornings)
+    send(world, handed, world.clinic.at(TODAY, 10, 31), sender, mornings)
+    with db.session(world.engine) as session, db.transaction(session):
+        own = "{clinic}: {first_name}, see you {day} at {time}."
+        session.add(MessageTemplate(name="reminder_needling", body=own, updated_at=CURRENT_TIME))
+
+    send_due(world, world.clinic.at(TUESDAY, 8), sender, mornings)
+
+    reminder = rows(world)["reminder_24h"]
+    assert reminder.status == MessageStatus.SENT
+    assert reminder.body is not None and reminder.body.endswith(", see you Tue 24 Nov at 10:00.")
+    assert ("+12125550101", reminder.body) in sender.sent
 
 
 def test_a_tick_counts_the_texts_it_clears_against_the_daily_limit(cleared_world: World) -> None:

@@ -51,7 +51,8 @@ def claim_due(engine: Engine, *, now: datetime, limit: int = CLAIM_LIMIT) -> lis
         update(Message)
         .where(col(Message.id).in_(due.scalar_subquery()))
         # A row cleared before (then swept back, or sent again after reconciling) is decided anew.
-        .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now, cleared_until=None)
+        .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now)
+        .values(cleared_until=None, cleared_body=None)
         .returning(col(Message.id))
     )
     with db.booking_session(engine) as session, db.transaction(session):

@@ -51,10 +51,11 @@ class Message(SQLModel, table=True):
     error_code: str | None = None
     reason: str | None = Field(default=None, description="Why it was skipped or cancelled")
     claimed_at: datetime | None = instant(nullable=True)
-    # Set by the dispatcher when it found the text right to send and stored its words: until
+    # Set by the dispatcher when it found the text right to send and rendered its words: until
     # then (its deadline, or the close of the send window) a worker may claim it without
-    # reading its world again.
+    # reading its world again. A text deferred after that forgets both, and is worded anew.
     cleared_until: datetime | None = instant(nullable=True)
+    cleared_body: str | None = None
     sent_at: datetime | None = instant(nullable=True)
     created_at: datetime = instant()
     updated_at: datetime = instant()
