@@ -342,8 +342,8 @@ def _settle(
 
 
 def _words(queued: Queued, public_url: str) -> str:
-    """What the text says: as worded when it was planned (an offer, an answer) or claimed before
-    (a retry), else rendered now."""
+    """What the text says: as worded when it was planned (an offer) or claimed before (a retry),
+    else rendered now."""
     return queued.body if queued.body is not None else _render(queued, public_url)
 
 
@@ -505,18 +505,20 @@ CLEAR = (
     .values(cleared_body=bindparam("words"), updated_at=_NOW)
     .values(cleared_until=bindparam("until", type_=UTCDateTime()))
 )
+_CLEARED_WORDS = func.coalesce(col(Message.body), col(Message.cleared_body))
 CLAIM_CLEARED = (
     update(Message)
-    .where(_THIS_ONE, _QUEUED, col(Message.cleared_until) >= _NOW, _still_right())
+    .where(_THIS_ONE, _QUEUED, col(Message.cleared_until) >= _NOW, _CLEARED_WORDS.is_not(None))
+    .where(_still_right())
     .values(**_CLAIMED, claimed_at=_NOW, updated_at=_NOW)
-    .values(body=func.coalesce(col(Message.body), col(Message.cleared_body)))
+    .values(body=_CLEARED_WORDS, cleared_body=None)  # what goes is what the row says went
     .returning(col(Message.to_phone), col(Message.body))
 )
 CLAIM = (
     update(Message)
     .where(_THIS_ONE, _QUEUED, _world_as_read())
     .values(**_CLAIMED, claimed_at=_NOW, updated_at=_NOW)
-    .values(body=func.coalesce(col(Message.body), bindparam("words")))
+    .values(body=func.coalesce(col(Message.body), bindparam("words")), cleared_body=None)
     .returning(col(Message.to_phone), col(Message.body))
 )
 RECORD_ACCEPTED = (

@@ -112,9 +112,10 @@ def test_it_leaves_a_text_being_sent_alone_longer_than_a_queued_one(engine: Engi
 def test_a_claimed_text_is_decided_anew_whatever_an_earlier_claim_cleared(engine: Engine) -> None:
     fill_outbox(engine, 1)
     with db.session(engine) as session, db.transaction(session):  # as a reconciled resend
-        session.execute(update(Message).values(cleared_until=CURRENT_TIME))
+        session.execute(update(Message).values(cleared_until=CURRENT_TIME, cleared_body="Hi"))
 
     [claimed] = claim_due(engine, now=CURRENT_TIME)
 
     with db.session(engine) as session:
-        assert session.get_one(Message, claimed).cleared_until is None
+        message = session.get_one(Message, claimed)
+        assert (message.cleared_until, message.cleared_body) == (None, None)
