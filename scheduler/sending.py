@@ -76,6 +76,9 @@ COUNTED = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
 # An answer to the patient's own text: it goes out at any hour and never counts against the
 # daily limit.
 ANSWER = "reply"
+# A row whose clearing no longer stands (deferred, settled, or claimed again by a dispatcher)
+# forgets both its halves, so its next clearing or claim decides and words it anew.
+FORGET_CLEARING: dict[str, Any] = {"cleared_until": None, "cleared_body": None}
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -268,7 +271,7 @@ def _deferral(
     """Outside the send window, or over the patient's daily limit: move to the next opening."""
     zone, window = _send_window(queued, policy)
     later = within_window(now, zone=zone, window=window)
-    if later == now and texts.count(queued, zone) >= policy.daily_message_cap:
+    if later == now and texts.count(queued) >= policy.daily_message_cap:
         later = next_day_opening(now, zone=zone, window=window)
     if later == now:
         return None
@@ -291,19 +294,18 @@ class TextsToday:
 
     def __init__(self, connection: Connection, now: datetime) -> None:
         self._connection, self._now = connection, now
-        self._counts: dict[tuple[int, str], int] = {}
+        self._counts: dict[tuple[int, str], int] = {}  # by patient and clinic zone
 
-    def count(self, queued: Queued, zone: ZoneInfo) -> int:
-        key = (queued.patient_id, zone.key)
+    def count(self, queued: Queued) -> int:
+        key = (queued.patient_id, queued.time_zone)
         if key not in self._counts:
-            self._counts[key] = self._in_database(queued, zone)
+            self._counts[key] = self._in_database(queued, clinic_zone(queued.time_zone))
         return self._counts[key]
 
     def add(self, queued: Queued) -> None:
         """`queued` was cleared: it counts from now on, unless it is an answer."""
-        key = (queued.patient_id, clinic_zone(queued.time_zone).key)
         if queued.kind != ANSWER:
-            self._counts[key] += 1
+            self._counts[(queued.patient_id, queued.time_zone)] = self.count(queued) + 1
 
     def _in_database(self, queued: Queued, zone: ZoneInfo) -> int:
         start, end = day_bounds(self._now.astimezone(zone).date(), zone)
@@ -336,8 +338,7 @@ def _settle(
     connection.execute(
         update(Message)
         .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.QUEUED)
-        .values(status=status, reason=reason, updated_at=now, **moved)
-        .values(cleared_until=None, cleared_body=None)
+        .values(status=status, reason=reason, updated_at=now, **moved, **FORGET_CLEARING)
     )
 
 

@@ -22,7 +22,7 @@ from scheduler import db
 from scheduler.models import Message, MessageStatus
 from scheduler.offers import offer_openings
 from scheduler.policy import Policy
-from scheduler.sending import clear_for_sending
+from scheduler.sending import FORGET_CLEARING, clear_for_sending
 
 log = logging.getLogger(__name__)
 # A queued row waits in a short queue, so one still queued after a minute lost its task (its
@@ -51,8 +51,7 @@ def claim_due(engine: Engine, *, now: datetime, limit: int = CLAIM_LIMIT) -> lis
         update(Message)
         .where(col(Message.id).in_(due.scalar_subquery()))
         # A row cleared before (then swept back, or sent again after reconciling) is decided anew.
-        .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now)
-        .values(cleared_until=None, cleared_body=None)
+        .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now, **FORGET_CLEARING)
         .returning(col(Message.id))
     )
     with db.booking_session(engine) as session, db.transaction(session):
