@@ -7,16 +7,25 @@ The suite runs in two processes (pytest-xdist, `-n 2` in pyproject.toml; `-n 0` 
 has its own PostgreSQL database (named after its pid) and its own Redis database (the configured
 one for the first process, the next for the second), so their workers never take each other's
 tasks.
+
+Every test reads the clinic's clock at CURRENT_TIME (ticking on from there), whatever the real
+date: the data built around that moment stays where it was built, for the test and for
+everything it drives in this process (the app's routes, a server in a thread, a worker's task
+run in line). A test that starts processes of its own cannot move their clocks, so it is marked
+`processes` and builds its data from the real now instead. `.ci/run` proves both by running the
+in-process tests again with the machine's clock moved more than a year ahead.
 """
 
 import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
 import redis
+import time_machine
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
@@ -24,6 +33,7 @@ import scheduler.models  # noqa: F401
 from scheduler.db import booking_session, make_engine
 from scheduler.migrate import upgrade
 from scheduler.models import CatalogueVersion, SigningKey
+from tests.factories import CURRENT_TIME
 
 pytest_plugins = ["tests.web_fixtures", "tests.api_fixtures", "tests.web_pages"]
 REDIS_URL = os.environ.get("TRIGGERPOINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -34,7 +44,17 @@ SERVICES_REQUIRED = os.environ.get("TRIGGERPOINT_REQUIRE_SERVICES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def missing_service(reason: str) -> None:
+@pytest.fixture(autouse=True)
+def clinic_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The clock at CURRENT_TIME for the test and all it runs in this process (see above)."""
+    if request.node.get_closest_marker("processes"):
+        yield
+        return
+    with time_machine.travel(CURRENT_TIME, tick=True):
+        yield
+
+
+def missing_service(reason: str) -> NoReturn:
     if SERVICES_REQUIRED:
         pytest.fail(f"{reason} (TRIGGERPOINT_REQUIRE_SERVICES=1)")
     pytest.skip(reason)

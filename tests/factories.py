@@ -101,7 +101,10 @@ def make_clinic(
         location=location,
         zone=ZoneInfo(time_zone),
         rooms=rooms,
-        dana=practitioner("Dana Whitfield", Profession.PHYSICAL_THERAPIST, date(2028, 6, 30)),
+        # 30 June 2028 from CURRENT_TIME; counted from `today`, so it holds on any date.
+        dana=practitioner(
+            "Dana Whitfield", Profession.PHYSICAL_THERAPIST, today + timedelta(days=585)
+        ),
         marcus=practitioner("Marcus Chen", Profession.CHIROPRACTOR, today + timedelta(days=20)),
         priya=practitioner("Priya Raman", Profession.ACUPUNCTURIST, None),
         lena=practitioner("Lena Novak", Profession.MASSAGE_THERAPIST, None),

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import missing_service
@@ -16,6 +17,8 @@ from tests.pipeline_fixtures import Pipeline, running_pipeline
 from tests.processes import RedisServer
 from tests.twilio_fixtures import Double, twilio_double, twilio_double_server
 from workers.dispatch import QUEUED_STALE_AFTER, return_stale_claims
+
+pytestmark = pytest.mark.processes
 
 __all__ = ["twilio_double", "twilio_double_server"]
 

@@ -14,6 +14,8 @@ from scheduler.clock import utc_now
 from scheduler.db import make_engine
 from scheduler.models import Role
 
+pytestmark = pytest.mark.processes
+
 TRIGGERPOINT = Path(sys.executable).with_name("triggerpoint")
 
 

@@ -17,6 +17,8 @@ import pytest
 from scheduler.clock import utc_now
 from tests.processes import free_port
 
+pytestmark = pytest.mark.processes
+
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_SECONDS = 300  # a fresh clone installs its packages first (from uv's cache when warm)
 

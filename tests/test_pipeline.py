@@ -23,6 +23,8 @@ from tests.twilio_fixtures import (
     twilio_double_server,
 )
 
+pytestmark = pytest.mark.processes
+
 __all__ = ["twilio_double", "twilio_double_server"]
 ALEX = "+12125550101"
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import redis
 from sqlalchemy import Engine, func, text
 from sqlmodel import col, select
@@ -40,6 +41,8 @@ from tests.twilio_fixtures import (
 from workers.dispatch import QUEUED_STALE_AFTER, return_stale_claims
 from workers.reconcile import reconcile_unknown
 from workers.sms import TwilioGateway
+
+pytestmark = pytest.mark.processes
 
 __all__ = ["twilio_double", "twilio_double_server"]
 assert TRIGGERPOINT.exists()

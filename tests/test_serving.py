@@ -17,6 +17,8 @@ import pytest
 from scheduler.migrate import upgrade
 from tests.processes import TRIGGERPOINT, free_port
 
+pytestmark = pytest.mark.processes
+
 CONNECTIONS = 40
 STARTUP_FAILURE = 3  # uvicorn's exit code when a server cannot start
 

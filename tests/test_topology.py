@@ -28,6 +28,8 @@ from tests.twilio_fixtures import (
     twilio_double_server,
 )
 
+pytestmark = pytest.mark.processes
+
 __all__ = ["twilio_double", "twilio_double_server"]
 
 
