@@ -25,9 +25,10 @@ import uvicorn
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -170,6 +171,7 @@ async def create_message(request: Request) -> Response:
     if (refused := refusal(form)) is not None:
         return twilio_error(400, *refused)
     message = state.store(form)
+    accepted = _resource(message, state.account_sid)  # as accepted, however long it hangs
     state.callbacks.start(
         _callback_job(message, state.account_sid, faults),
         lambda status, code: state.set_status(message.sid, status, code),
@@ -179,7 +181,7 @@ async def create_message(request: Request) -> Response:
     if fault == "reset":
         state.count_request("reset")
         return await drop_connection(request, state.server)
-    return JSONResponse(_resource(message, state.account_sid), status_code=201)
+    return JSONResponse(accepted, status_code=201)
 
 
 def _callback_job(message: StoredMessage, account_sid: str, faults: Faults) -> CallbackJob:
@@ -224,7 +226,7 @@ async def list_messages(request: Request) -> Response:
             "page": page,
             "page_size": size,
             "start": first,
-            "end": first + len(chunk) - 1,
+            "end": first + max(len(chunk), 1) - 1,  # empty: 0 and 0, as in Twilio's examples
             "uri": _page_uri(request, page),
             "first_page_uri": _page_uri(request, 0),
             "next_page_uri": _page_uri(request, page + 1) if len(matches) > first + size else None,
@@ -291,6 +293,18 @@ async def double_faults(request: Request) -> Response:
     return JSONResponse(plan.faults.model_dump())
 
 
+async def _not_served(request: Request, error: Exception) -> Response:
+    """A path or method the API does not have gets Twilio's error body, as from Twilio; the
+    control plane keeps Starlette's plain answer."""
+    assert isinstance(error, HTTPException)
+    status, headers = error.status_code, dict(error.headers or {})
+    if request.url.path.startswith("/_double/"):
+        return PlainTextResponse(error.detail, status_code=status, headers=headers)
+    if status == 405:
+        return twilio_error(405, 20004, "Method not allowed", **headers)
+    return twilio_error(404, 20404, f"The requested resource {request.url.path} was not found")
+
+
 class _CountRequests:
     """Counts every API request and the status it was answered with, failures included."""
 
@@ -330,6 +344,7 @@ def create_app(*, account_sid: str, auth_token: str, faults: Faults | None = Non
             Route("/_double/faults", double_faults, methods=["GET", "POST"]),
         ],
         middleware=[Middleware(_CountRequests, state=state)],
+        exception_handlers={404: _not_served, 405: _not_served},
         lifespan=lifespan,
     )
     app.state.double = state
