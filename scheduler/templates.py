@@ -69,10 +69,11 @@ BUILT_IN: dict[str, tuple[str, int]] = {
         1,
     ),
     "reply_confirmed": ("{clinic}: thank you, see you {day} at {time}.", 1),
+    # CANCEL is an opt-out word, so HELP says how to cancel a visit instead.
     "reply_help": (
-        "{clinic}: visit reminders and aftercare texts. For help call {phone}. Reply STOP to "
-        "opt out, START to opt back in.",
-        1,
+        "{clinic}: visit reminders and aftercare texts. To cancel or move a visit, use the link "
+        "in your reminder or call {phone}. Reply STOP to end texts, START to get them again.",
+        2,
     ),
     "reply_start": ("{clinic}: you will get our texts again. Reply STOP to opt out.", 1),
     "reply_urgent": (
@@ -85,6 +86,7 @@ BUILT_IN: dict[str, tuple[str, int]] = {
         "{clinic}: thank you. Your practitioner will be told; call us on {phone} if it gets worse.",
         1,
     ),
+    # At most once a day to a patient whose reply waits in the inbox.
     "reply_received": ("{clinic}: thank you, the front desk will get back to you.", 1),
     "waitlist_offer": (
         "{clinic}: a time for the visit you asked for has opened up: {day} at {time}. Reply YES "

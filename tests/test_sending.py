@@ -309,7 +309,7 @@ def test_it_answers_a_text_that_belongs_to_no_visit_in_the_clinics_name(world: W
     [(to, body)] = sender.sent
     assert to == "+12125550101"
     assert body.startswith("Riverside Physio: visit reminders and aftercare texts.")
-    assert "call +12125550100" in body
+    assert "To cancel or move a visit, use the link in your reminder or call +12125550100" in body
 
 
 def test_a_worker_sends_the_words_stored_when_the_text_was_cleared(

@@ -1,7 +1,8 @@
+import re
 from datetime import timedelta
 
 from scheduler.replies import receive_text
-from tests.factories import CURRENT_TIME, assessed_patient
+from tests.factories import CURRENT_TIME, assessed_patient, book, next_weekday
 from tests.web_fixtures import Web
 from tests.web_pages import audit_actions, clinic_data, submit
 
@@ -30,9 +31,31 @@ def test_it_lists_replies_that_need_a_person_newest_first(pages: Web) -> None:
         count = client.get("/inbox/count").text
 
     assert page.index("I feel dizzy") < page.index("Can I come Thursday instead?")
-    assert "Urgent words" in page and "For the desk" in page
+    assert "Urgent" in page and "For the desk" in page
     assert "“HELP”" not in page  # answered on its own
     assert count == "2"
+
+
+def test_it_puts_a_texted_cancel_at_the_top_naming_the_next_visit(pages: Web) -> None:
+    seed_replies(pages)
+    with clinic_data(pages) as session:
+        alex = assessed_patient(
+            session, pages.clinic, name="Alex Brown", phone="+12125550107", hour=11
+        )
+        thursday = next_weekday(3)
+        book(session, alex, pages.clinic.at(thursday, 10), "dry-needling-30", "massage-60")
+        receive_text(
+            session, sid="SMcancel", from_phone=alex.phone, body="cancel", now=CURRENT_TIME
+        )
+
+    with pages.browser("frank") as client:
+        page = client.get("/inbox").text
+    rows = re.findall(r'<tr id="reply-.*?</tr>', page, re.DOTALL)
+
+    assert "I feel dizzy" in rows[0]  # a warning sign comes first of all
+    assert "Texted CANCEL: we can no longer text them. Call them about their next visit." in rows[1]
+    assert f"Next visit: {thursday:%a} {thursday.day} {thursday:%b} at 10:00" in rows[1]
+    assert "Dry needling, 30 min + Massage, 60 min" in rows[1]
 
 
 def test_it_takes_a_handled_reply_off_the_inbox(pages: Web) -> None:

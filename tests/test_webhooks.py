@@ -19,6 +19,7 @@ from scheduler.clock import utc_now
 from scheduler.models import InboundMessage, Message, MessageStatus, SmsOptOut, Visit
 from scheduler.settings import Settings, get_settings
 from tests.factories import assessed_patient, book, make_clinic, next_weekday
+from tests.reply_corpus import CORPUS
 from tests.twilio_fixtures import served
 
 TOKEN = "webhook-test-token"
@@ -167,9 +168,41 @@ def test_it_answers_worrying_words_at_once_and_flags_the_visit(app: App) -> None
     [reply] = messages(app, kind="reply")
     assert reply.template == "reply_urgent"
     with db.session(app.engine) as session:
-        assert session.get_one(Visit, app.visit_id).attention == "urgent words in a reply"
+        visit = session.get_one(Visit, app.visit_id)
+        assert visit.attention == "urgent: breathing or chest pain; fainting or dizziness"
         [inbound] = session.exec(select(InboundMessage)).all()
     assert inbound.needs_attention
+
+
+def test_it_reads_replies_as_patients_write_them_through_signed_webhooks(app: App) -> None:
+    """Every seventh reply of the corpus, each a text of its own."""
+    sample = CORPUS[::7]
+    for n, reply in enumerate(sample):
+        assert app.text(reply.text, sid=f"SM{n:032d}").status_code == 200
+
+    with db.session(app.engine) as session:
+        meanings = {
+            inbound.body: (inbound.meaning, inbound.needs_attention)
+            for inbound in session.exec(select(InboundMessage))
+        }
+    expected = {reply.text: ("urgent" if reply.signs else "other", True) for reply in sample}
+    assert meanings == expected
+    urgent = [reply for reply in sample if reply.signs]
+    assert len(messages(app, template="reply_urgent")) == len(urgent) >= 5
+
+
+def test_it_opts_out_a_texted_cancel_and_puts_it_in_the_inbox(app: App) -> None:
+    assert app.text("CANCEL").status_code == 200
+
+    with db.session(app.engine) as session:
+        assert session.get(SmsOptOut, ALEX) is not None
+        [inbound] = session.exec(select(InboundMessage)).all()
+    assert (inbound.meaning, inbound.needs_attention, inbound.visit_id) == (
+        "stop",
+        True,
+        app.visit_id,
+    )
+    assert messages(app, kind="reply") == []
 
 
 def test_it_stores_a_high_soreness_score_after_a_check_in(app: App) -> None:
@@ -193,10 +226,10 @@ def test_it_stores_a_high_soreness_score_after_a_check_in(app: App) -> None:
     assert [m.template for m in messages(app, kind="reply")] == ["reply_soreness_high"]
 
 
-def test_it_puts_anything_else_in_the_front_desk_inbox(app: App) -> None:
+def test_it_puts_anything_else_in_the_front_desk_inbox_and_says_so(app: App) -> None:
     app.text("Can I bring my daughter along?")
 
     with db.session(app.engine) as session:
         [inbound] = session.exec(select(InboundMessage)).all()
     assert (inbound.meaning, inbound.needs_attention) == ("other", True)
-    assert messages(app, kind="reply") == []
+    assert [m.template for m in messages(app, kind="reply")] == ["reply_received"]

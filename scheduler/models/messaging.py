@@ -75,6 +75,7 @@ class InboundMessage(SQLModel, table=True):
     meaning: str = Field(description="confirm, stop, start, help, soreness, urgent or other")
     soreness: int | None = None
     needs_attention: bool = False
+    attention: str | None = Field(default=None, description="Why a person should read it")
     handled_at: datetime | None = instant(nullable=True)
 
 

@@ -8,6 +8,7 @@ from scheduler import audit
 from scheduler.api.auth import FrontDesk
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.message_log import mark_handled, replies_needing_attention, replies_waiting
+from scheduler.replies import FOR_THE_DESK
 from scheduler.web.clinic_clock import clinic_clock
 from scheduler.web.forms import see_other
 from scheduler.web.rendering import page, wants_fragment
@@ -22,6 +23,7 @@ def inbox(request: Request, session: ReadSessionDep, now: NowDep, _user: FrontDe
         "inbox.html",
         section="inbox",
         entries=replies_needing_attention(session),
+        said_by_badge=FOR_THE_DESK.attention,
         zone=clinic_clock(session, now).zone,
     )
 
