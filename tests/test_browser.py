@@ -2,8 +2,9 @@
 
 The front desk finds a time for dry-needling-30 + massage-60, books it for a patient and sees it
 on the board; the practitioner then sees it on their day with the patient's intake flag. A patient
-opens their reminder's link on a phone and moves the visit. The board, the day sheet and the
-patient's page are saved as screenshots under docs/screenshots/.
+opens their reminder's link on a phone and moves the visit. The front desk reads a texted CANCEL
+first in the inbox. The pages are saved as screenshots under docs/screenshots/, and axe-core
+checks each for serious or critical accessibility violations.
 """
 
 import shutil
@@ -12,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -22,6 +24,7 @@ from scheduler.clock import utc_now
 from scheduler.demo import DEMO_PASSWORD, seed_demo
 from scheduler.models import InboundMessage, Message, Patient, Practitioner
 from scheduler.patients import record_intake, register_patient
+from scheduler.replies import receive_text
 from scheduler.slots import find_open_slots
 from scheduler.visits import complete
 from tests.conftest import missing_service
@@ -136,6 +139,17 @@ def screenshot(page: object, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)  # type: ignore[attr-defined]
 
 
+def assert_accessible(page: object) -> None:
+    """axe-core finds nothing serious or critical on the page as it stands."""
+    results = Axe().run(page)
+    grave = [
+        f"{violation['id']} ({violation['impact']}): {len(violation['nodes'])}"
+        for violation in results.response["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
+    assert grave == [], results.generate_report()
+
+
 def test_the_front_desk_books_a_combined_visit_and_the_practitioner_sees_it(
     site: str, browser: object
 ) -> None:
@@ -165,6 +179,7 @@ def test_the_front_desk_books_a_combined_visit_and_the_practitioner_sees_it(
     expect(booked.first).to_contain_text("Dry needling, 30 min")
     expect(booked.last).to_contain_text("Massage, 60 min")
     expect(desk.locator("svg.connectors path").first).to_be_attached()
+    assert_accessible(desk)
     screenshot(desk, "board.png")
 
     practitioner = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
@@ -176,6 +191,7 @@ def test_the_front_desk_books_a_combined_visit_and_the_practitioner_sees_it(
     expect(row).to_contain_text("anticoagulants")
     expect(row).to_contain_text("First needling")
     expect(row).to_contain_text("3/10")
+    assert_accessible(practitioner)
     screenshot(practitioner, "my-day.png")
 
 
@@ -198,6 +214,7 @@ def test_a_patient_moves_their_visit_from_the_link_in_a_reminder_on_a_phone(
 
     expect(phone.locator(".alert.ok")).to_contain_text("your visit has moved")
     expect(phone.locator(".visit-summary")).to_contain_text(f"Thu 26 Nov at {moved_to}")
+    assert_accessible(phone)
     screenshot(phone, "patient-link.png")
 
 
@@ -220,3 +237,36 @@ def maya_booked_on_tuesday(engine: Engine) -> Message:
         return session.exec(
             select(Message).where(Message.visit_id == visit.id, Message.kind == "reminder_24h")
         ).one()
+
+
+def maya_texts(engine: Engine, *bodies: str) -> None:
+    """Maya's replies, a minute apart, the last one now."""
+    with db.booking_session(engine) as session, db.transaction(session):
+        for n, body in enumerate(bodies):
+            receive_text(
+                session,
+                sid=f"SM-maya-{n}",
+                from_phone="+12125550188",
+                body=body,
+                now=CURRENT_TIME - timedelta(minutes=len(bodies) - n),
+            )
+
+
+def test_the_front_desk_reads_a_texted_cancel_first_in_the_inbox(
+    demo_clinic: Engine, site: str, browser: object
+) -> None:
+    maya_booked_on_tuesday(demo_clinic)
+    maya_texts(demo_clinic, "CANCEL", "is there parking near the clinic?")
+    expect = sync_api.expect
+
+    for name, options in (("inbox.png", {"viewport": VIEWPORT}), ("inbox-phone.png", PHONE)):
+        desk = browser.new_page(**options)  # type: ignore[attr-defined]
+        sign_in(desk, site, "frontdesk")
+        desk.goto(f"{site}/inbox")
+        first = desk.locator("tbody tr").first
+        expect(first).to_contain_text("Maya Patel")
+        expect(first).to_contain_text("Texted CANCEL: we can no longer text them.")
+        expect(first).to_contain_text(f"Next visit: Tue {TUESDAY.day} Nov at")
+        expect(first).to_contain_text("Dry needling, 30 min")
+        assert_accessible(desk)
+        screenshot(desk, name)
