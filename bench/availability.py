@@ -26,10 +26,10 @@ from sqlalchemy import Engine, event
 
 from bench.clinic_fixture import TIME_ZONE, ClinicFixture, build_clinic
 from bench.databases import BackendUnavailable, database
-from scheduler import db
-from scheduler.availability import PartRequest, Slot
-from scheduler.policy import Policy
-from scheduler.slots import find_open_slots
+from scheduler.core import db
+from scheduler.core.policy import Policy
+from scheduler.scheduling.availability import PartRequest, Slot
+from scheduler.scheduling.slots import find_open_slots
 
 NOW = datetime(2026, 10, 18, 12, tzinfo=UTC)
 FIRST_DAY = date(2026, 10, 19)  # to 17 November; the clocks fall back on Sunday 1 November

@@ -24,9 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bench.clinic_fixture import BOOKED_AT, TIME_ZONE, build_clinic
-from scheduler import db
-from scheduler.accounts import add_user
-from scheduler.availability import PartRequest
+from scheduler.core import db
 from scheduler.models import (
     Appointment,
     Intake,
@@ -41,8 +39,10 @@ from scheduler.models import (
     Visit,
     WorkingHours,
 )
-from scheduler.part_fit import may_deliver
-from scheduler.slots import find_open_slots
+from scheduler.scheduling.availability import PartRequest
+from scheduler.scheduling.part_fit import may_deliver
+from scheduler.scheduling.slots import find_open_slots
+from scheduler.staff.accounts import add_user
 
 PRACTITIONERS = 50
 DAYS = 30

@@ -41,8 +41,8 @@ from bench.availability import percentile, server_version, yes
 from bench.booking_fixture import RACERS, BookingClinic, Race, prepare
 from bench.databases import BackendUnavailable, database
 from bench.outbox_fixture import Service, free_port
-from scheduler import db
-from scheduler.clock import utc_now
+from scheduler.core import db
+from scheduler.core.clock import utc_now
 from scheduler.models import Appointment, VisitStatus
 from tests.oracles import count_overlaps
 

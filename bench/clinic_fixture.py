@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from scheduler.demo import seed_catalogue
-from scheduler.intervals import Interval, epoch, instant, merge, overlaps, subtract
+from scheduler.app.demo import seed_catalogue
+from scheduler.clinic.setup import add_time_off, create_location, create_practitioner, create_room
+from scheduler.core.intervals import Interval, epoch, instant, merge, overlaps, subtract
+from scheduler.core.wallclock import clinic_zone, wall_time
 from scheduler.models import (
     Appointment,
     Location,
@@ -28,9 +30,7 @@ from scheduler.models import (
     Visit,
     VisitStatus,
 )
-from scheduler.part_fit import may_deliver
-from scheduler.setup import add_time_off, create_location, create_practitioner, create_room
-from scheduler.wallclock import clinic_zone, wall_time
+from scheduler.scheduling.part_fit import may_deliver
 
 TIME_ZONE = "America/New_York"
 WEEKDAYS = range(5)

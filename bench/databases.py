@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from scheduler import db
-from scheduler.migrate import upgrade
+from scheduler.core import db
+from scheduler.core.migrate import upgrade
 
 POSTGRES_URL = os.environ.get(
     "TRIGGERPOINT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/"

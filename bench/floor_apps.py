@@ -21,9 +21,9 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
-from scheduler.logs import configure_logging
-from scheduler.serving import serve
-from scheduler.settings import get_settings
+from scheduler.app.serving import serve
+from scheduler.core.logs import configure_logging
+from scheduler.core.settings import get_settings
 from workers.celery_app import make_app
 from workers.cli import CONCURRENCY, run_worker
 from workers.tasks import gateway

@@ -30,10 +30,10 @@ from sqlalchemy import Engine, func, insert
 from sqlmodel import col, select
 
 from bench.databases import database
-from scheduler import db
+from scheduler.clinic.patients import register_patient
+from scheduler.clinic.setup import create_location
+from scheduler.core import db
 from scheduler.models import Message, MessageStatus
-from scheduler.patients import register_patient
-from scheduler.setup import create_location
 
 ACCOUNT_SID = "AC" + "be0c4" * 6 + "be"
 AUTH_TOKEN = "bench-auth-token"

@@ -59,9 +59,9 @@ from bench.outbox_fixture import (
     statuses,
     waiting_tasks,
 )
-from scheduler.clock import utc_now
+from scheduler.core.clock import utc_now
+from scheduler.core.settings import Settings
 from scheduler.models import MessageStatus
-from scheduler.settings import Settings
 from workers.dispatch import return_stale_claims
 from workers.sms import TwilioGateway
 

@@ -47,11 +47,11 @@ from bench.outbox_fixture import (
     seed_patients,
 )
 from bench.pipeline import machine, plain_loop_rate, rate
-from scheduler import db
-from scheduler.clock import utc_now
+from scheduler.core import db
+from scheduler.core.clock import utc_now
+from scheduler.core.policy import Policy
+from scheduler.messaging.sending import clear_for_sending
 from scheduler.models import Message, MessageStatus
-from scheduler.policy import Policy
-from scheduler.sending import clear_for_sending
 from workers.tasks import send_message
 
 MESSAGES = 10_000

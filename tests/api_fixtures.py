@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from scheduler import db
-from scheduler.clock import utc_now
+from scheduler.core import db
+from scheduler.core.clock import utc_now
 from tests.factories import CURRENT_TIME
 from tests.web_fixtures import Web
 

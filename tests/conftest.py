@@ -30,8 +30,8 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 import scheduler.models  # noqa: F401
-from scheduler.db import booking_session, make_engine
-from scheduler.migrate import upgrade
+from scheduler.core.db import booking_session, make_engine
+from scheduler.core.migrate import upgrade
 from scheduler.models import CatalogueVersion, SigningKey
 from tests.factories import CURRENT_TIME
 

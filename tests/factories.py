@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from scheduler import db
-from scheduler.availability import PartRequest
-from scheduler.booking import book_visit
-from scheduler.demo import seed_catalogue
+from scheduler.app.demo import seed_catalogue
+from scheduler.clinic.patients import record_intake, register_patient
+from scheduler.clinic.setup import create_location, create_practitioner, create_room
+from scheduler.core import db
+from scheduler.core.policy import Policy
 from scheduler.models import (
     Location,
     Patient,
@@ -28,10 +29,9 @@ from scheduler.models import (
     Service,
     Visit,
 )
-from scheduler.patients import record_intake, register_patient
-from scheduler.policy import Policy
-from scheduler.setup import create_location, create_practitioner, create_room
-from scheduler.visits import complete
+from scheduler.scheduling.availability import PartRequest
+from scheduler.scheduling.booking import book_visit
+from scheduler.scheduling.visits import complete
 
 # Monday 23 November 2026, 07:00 in New York.
 CURRENT_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

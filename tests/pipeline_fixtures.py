@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from scheduler import db
-from scheduler.clock import utc_now
+from scheduler.core import db
+from scheduler.core.clock import utc_now
+from scheduler.core.policy import Policy
 from scheduler.models import Message, Visit
-from scheduler.policy import Policy
-from scheduler.visits import cancel_visit
+from scheduler.scheduling.visits import cancel_visit
 from tests.factories import NEW_YORK, POLICY, Clinic, assessed_patient, book, make_clinic
 from tests.processes import TRIGGERPOINT
 from tests.twilio_fixtures import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, Double

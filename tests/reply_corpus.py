@@ -6,7 +6,7 @@ British and American spellings.
 
 from dataclasses import dataclass
 
-from scheduler.warning_signs import Sign
+from scheduler.patients.warning_signs import Sign
 
 BREATHING, FAINTING, BLEEDING = Sign.BREATHING, Sign.FAINTING, Sign.BLEEDING
 INFECTION, NERVES = Sign.INFECTION, Sign.NERVES

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Engine, update
 from sqlmodel import col
 
-from scheduler import db
+from scheduler.core import db
 from scheduler.models import Message, MessageStatus
 from tests.factories import POLICY
 from workers.delivery import deliver

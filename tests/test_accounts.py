@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 
-from scheduler import audit, db
-from scheduler.accounts import add_user, sign_in, token_user
-from scheduler.errors import NotSignedIn, RuleViolation, Throttled
+from scheduler.core import audit, db
+from scheduler.core.errors import NotSignedIn, RuleViolation, Throttled
+from scheduler.core.settings import Settings
 from scheduler.models import AuditEntry, LoginSession, Role
-from scheduler.settings import Settings
+from scheduler.staff.accounts import add_user, sign_in, token_user
 from tests.factories import CURRENT_TIME, make_clinic
 from tests.twilio_fixtures import served
 from tests.web_fixtures import PASSWORD, Web, add_staff, serve_app

@@ -1,6 +1,6 @@
 """The clinic's parts over real HTTP: everyone reads them, only admins change them."""
 
-from scheduler import audit, db
+from scheduler.core import audit, db
 from tests.api_fixtures import error_of, scene
 from tests.factories import assessed_patient, book, make_patient, next_weekday
 from tests.web_fixtures import Web

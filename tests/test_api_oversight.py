@@ -1,6 +1,6 @@
 """The audit log, the texts' wording and the reply inbox over real HTTP."""
 
-from scheduler.replies import receive_text
+from scheduler.patients.replies import receive_text
 from tests.api_fixtures import error_of, scene
 from tests.factories import CURRENT_TIME, assessed_patient
 from tests.web_fixtures import Web

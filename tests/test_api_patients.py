@@ -1,7 +1,7 @@
 """Patients over real HTTP, and who sees which part of their intake."""
 
-from scheduler import audit, db
-from scheduler.replies import receive_text
+from scheduler.core import audit, db
+from scheduler.patients.replies import receive_text
 from tests.api_fixtures import error_of, scene
 from tests.factories import CURRENT_TIME, assessed_patient, book, make_patient, next_weekday
 from tests.web_fixtures import Web

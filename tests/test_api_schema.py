@@ -22,10 +22,10 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import Engine
 
-from scheduler.api.app import create_app
-from scheduler.clock import utc_now
-from scheduler.db import make_engine
-from scheduler.replies import receive_text
+from scheduler.app.web_app import create_app
+from scheduler.core.clock import utc_now
+from scheduler.core.db import make_engine
+from scheduler.patients.replies import receive_text
 from tests.api_fixtures import scene
 from tests.conftest import BACKENDS, empty_tables
 from tests.factories import CURRENT_TIME, assessed_patient, book, make_patient, next_weekday

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from scheduler import audit, db
-from scheduler.clock import utc_now
+from scheduler.core import audit, db
+from scheduler.core.clock import utc_now
 from tests.api_fixtures import error_of, scene
 from tests.factories import CURRENT_TIME, assessed_patient, book, make_patient, next_weekday
 from tests.web_fixtures import Web

@@ -4,11 +4,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from scheduler.availability import PartRequest, Slot
-from scheduler.errors import RuleViolation
-from scheduler.policy import Policy
-from scheduler.setup import add_time_off
-from scheduler.slots import find_open_slots
+from scheduler.clinic.setup import add_time_off
+from scheduler.core.errors import RuleViolation
+from scheduler.core.policy import Policy
+from scheduler.scheduling.availability import PartRequest, Slot
+from scheduler.scheduling.slots import find_open_slots
 from tests.factories import (
     CURRENT_TIME,
     POLICY,

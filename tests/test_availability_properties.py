@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from scheduler import db
-from scheduler.availability import PartRequest, Slot
-from scheduler.booking import book_visit
-from scheduler.demo import seed_catalogue
-from scheduler.errors import DomainError
+from scheduler.app.demo import seed_catalogue
+from scheduler.clinic.setup import add_time_off, create_location, create_practitioner, create_room
+from scheduler.core import db
+from scheduler.core.errors import DomainError
+from scheduler.core.policy import Policy
 from scheduler.models import (
     HOLDS_TIME,
     Appointment,
@@ -32,9 +32,9 @@ from scheduler.models import (
     TimeOff,
     WorkingHours,
 )
-from scheduler.policy import Policy
-from scheduler.setup import add_time_off, create_location, create_practitioner, create_room
-from scheduler.slots import find_open_slots
+from scheduler.scheduling.availability import PartRequest, Slot
+from scheduler.scheduling.booking import book_visit
+from scheduler.scheduling.slots import find_open_slots
 from tests.conftest import FreshDatabase
 from tests.factories import make_patient
 

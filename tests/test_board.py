@@ -3,10 +3,10 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
-from scheduler.board import clinic_day
+from scheduler.clinic.setup import add_time_off
 from scheduler.models import WorkingHours
-from scheduler.setup import add_time_off
-from scheduler.visits import cancel_visit
+from scheduler.scheduling.visits import cancel_visit
+from scheduler.staff.board import clinic_day
 from tests.factories import (
     CURRENT_TIME,
     Clinic,

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from scheduler.availability import PartRequest
-from scheduler.booking import book_visit
-from scheduler.errors import Conflict, DomainError, NotFound, RuleViolation
+from scheduler.core.errors import Conflict, DomainError, NotFound, RuleViolation
 from scheduler.models import Appointment, Visit
+from scheduler.scheduling.availability import PartRequest
+from scheduler.scheduling.booking import book_visit
 from tests.factories import (
     CURRENT_TIME,
     POLICY,

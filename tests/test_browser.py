@@ -17,16 +17,16 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from scheduler import db
-from scheduler.availability import PartRequest
-from scheduler.booking import book_visit
-from scheduler.clock import utc_now
-from scheduler.demo import DEMO_PASSWORD, seed_demo
+from scheduler.app.demo import DEMO_PASSWORD, seed_demo
+from scheduler.clinic.patients import record_intake, register_patient
+from scheduler.core import db
+from scheduler.core.clock import utc_now
 from scheduler.models import InboundMessage, Message, Patient, Practitioner
-from scheduler.patients import record_intake, register_patient
-from scheduler.replies import receive_text
-from scheduler.slots import find_open_slots
-from scheduler.visits import complete
+from scheduler.patients.replies import receive_text
+from scheduler.scheduling.availability import PartRequest
+from scheduler.scheduling.booking import book_visit
+from scheduler.scheduling.slots import find_open_slots
+from scheduler.scheduling.visits import complete
 from tests.conftest import missing_service
 from tests.factories import CURRENT_TIME, NEW_YORK, next_weekday
 from tests.sent_texts import send_now

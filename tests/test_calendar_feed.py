@@ -1,16 +1,16 @@
 import pytest
 from sqlmodel import Session
 
-from scheduler.accounts import add_user, set_user_active
-from scheduler.calendar_feed import (
+from scheduler.core.errors import NotFound
+from scheduler.models import Role
+from scheduler.scheduling.visits import cancel_visit
+from scheduler.staff.accounts import add_user, set_user_active
+from scheduler.staff.calendar_feed import (
     feed_appointments,
     feed_practitioner,
     feed_token,
     issue_feed_token,
 )
-from scheduler.errors import NotFound
-from scheduler.models import Role
-from scheduler.visits import cancel_visit
 from tests.factories import CURRENT_TIME, assessed_patient, book, make_clinic, next_weekday
 
 TUESDAY = next_weekday(1)

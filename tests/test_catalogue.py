@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, event, inspect
 from sqlmodel import col
 
-from scheduler import db
-from scheduler.catalogue import catalogue
-from scheduler.errors import NotFound, RuleViolation
+from scheduler.clinic.catalogue import catalogue
+from scheduler.core import db
+from scheduler.core.errors import NotFound, RuleViolation
 from scheduler.models import CatalogueVersion, Practitioner, TimeOff, WorkingHours
-from scheduler.rules import get_practitioner
+from scheduler.scheduling.rules import get_practitioner
 from tests.factories import CURRENT_TIME, Clinic, assessed_patient, book, make_clinic, next_weekday
 
 CATALOGUE_TABLES = ("location", "opening_hours", "service", "practitioner", "room", "working_hours")

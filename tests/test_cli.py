@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import db
-from scheduler.accounts import sign_in, token_user
-from scheduler.clock import utc_now
-from scheduler.db import make_engine
+from scheduler.core import db
+from scheduler.core.clock import utc_now
+from scheduler.core.db import make_engine
 from scheduler.models import Role
+from scheduler.staff.accounts import sign_in, token_user
 
 pytestmark = pytest.mark.processes
 

@@ -6,11 +6,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from scheduler import audit
-from scheduler.clinic_admin import add_service, update_location, update_room, update_service
-from scheduler.errors import Conflict, NotFound, RuleViolation
-from scheduler.models import Profession, RoomKind, ServiceKind
-from scheduler.practitioner_admin import (
+from scheduler.admin.clinic import add_service, update_location, update_room, update_service
+from scheduler.admin.practitioners import (
     add_practitioner,
     add_time_off,
     remove_time_off,
@@ -18,7 +15,10 @@ from scheduler.practitioner_admin import (
     set_working_hours,
     update_practitioner,
 )
-from scheduler.setup import Shift
+from scheduler.clinic.setup import Shift
+from scheduler.core import audit
+from scheduler.core.errors import Conflict, NotFound, RuleViolation
+from scheduler.models import Profession, RoomKind, ServiceKind
 from tests.factories import CURRENT_TIME, Clinic, assessed_patient, book, make_clinic, next_weekday
 
 ADMIN = "user:1 ada"

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from scheduler.clinic_directory import certificate_warning
+from scheduler.admin.directory import certificate_warning
 from scheduler.models import Practitioner, Profession
 
 TODAY = date(2026, 11, 23)

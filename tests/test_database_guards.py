@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from scheduler.db import NaiveDatetimeError
+from scheduler.core.db import NaiveDatetimeError
 from scheduler.models import Appointment, Visit, VisitStatus
 from tests.factories import CURRENT_TIME, make_clinic, make_patient, service
 

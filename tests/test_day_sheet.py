@@ -1,6 +1,6 @@
 from sqlmodel import Session
 
-from scheduler.day_sheet import practitioner_day
+from scheduler.staff.day_sheet import practitioner_day
 from tests.factories import assessed_patient, book, make_clinic, make_patient, next_weekday
 
 TUESDAY = next_weekday(1)

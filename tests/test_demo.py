@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scheduler.clock import utc_now
+from scheduler.core.clock import utc_now
 from tests.processes import free_port
 
 pytestmark = pytest.mark.processes

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scheduler.settings import Settings
+from scheduler.core.settings import Settings
 from workers.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, func, update
 from sqlmodel import col, select
 
-from scheduler import db
+from scheduler.core import db
 from scheduler.models import Message, MessageStatus
 from tests.factories import CURRENT_TIME, POLICY, PUBLIC_URL, make_clinic, make_patient
 from workers.dispatch import claim_due, return_stale_claims, tick

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.messages import after_visit, before_visit, within_window
+from scheduler.core.policy import Policy
+from scheduler.messaging.planning import after_visit, before_visit, within_window
 from scheduler.models import ServiceKind
-from scheduler.policy import Policy
 
 POLICY = Policy()
 WINDOW = (time(8), time(20))

@@ -13,8 +13,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
-from scheduler.db import make_engine
-from scheduler.migrate import alembic_config, upgrade
+from scheduler.core.db import make_engine
+from scheduler.core.migrate import alembic_config, upgrade
 
 
 def differences(engine: Engine) -> list[object]:

@@ -6,9 +6,9 @@ import logging
 import httpx
 from sqlalchemy import Engine
 
-from scheduler import db
-from scheduler.logs import JsonLines
-from scheduler.settings import Settings
+from scheduler.core import db
+from scheduler.core.logs import JsonLines
+from scheduler.core.settings import Settings
 from tests.factories import assessed_patient, book, make_clinic, next_weekday
 from tests.twilio_fixtures import served
 from tests.web_fixtures import serve_app

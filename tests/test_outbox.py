@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from scheduler.booking import reschedule_visit
 from scheduler.models import Message, MessageStatus, Visit
-from scheduler.visits import cancel_visit, complete, mark_no_show
+from scheduler.scheduling.booking import reschedule_visit
+from scheduler.scheduling.visits import cancel_visit, complete, mark_no_show
 from tests.factories import (
     CURRENT_TIME,
     NEW_YORK,

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from scheduler import audit, db, links
-from scheduler.clock import utc_now
-from scheduler.errors import Conflict
+from scheduler.core import audit, db, signing
+from scheduler.core.clock import utc_now
+from scheduler.core.errors import Conflict
 from scheduler.models import AuditEntry, Message, Patient, Practitioner, Visit, VisitStatus
-from scheduler.patient_links import move_by_link, open_link, open_times
+from scheduler.patients.links import move_by_link, open_link, open_times
 from tests.factories import (
     CURRENT_TIME,
     POLICY,
@@ -51,7 +51,7 @@ def booked_visit(web: Web) -> Visit:
 
 def token_of(engine: Engine, visit: Visit) -> str:
     with db.session(engine) as session:
-        return links.sign(links.signing_key(session), links.VISIT, visit.id or 0)
+        return signing.sign(signing.signing_key(session), signing.VISIT, visit.id or 0)
 
 
 def visit_now(engine: Engine, visit: Visit) -> Visit:
@@ -334,7 +334,7 @@ def test_it_lets_anyone_free_take_the_visit_when_the_patient_says_so(
             session, alex, clinic.at(TUESDAY, 10), "dry-needling-30", practitioner=clinic.dana
         )
         dana_busy_wednesday_at_nine(session, clinic)
-    token = links.sign(links.signing_key(session), links.VISIT, visit.id or 0)
+    token = signing.sign(signing.signing_key(session), signing.VISIT, visit.id or 0)
     linked = open_link(session, token=token, now=CURRENT_TIME, policy=POLICY)
     nine = clinic.at(WEDNESDAY, 9)
 
@@ -379,7 +379,7 @@ def test_exactly_one_of_the_patient_and_the_front_desk_gets_a_time_they_both_wan
             session, alex, clinic.at(TUESDAY, 10), "dry-needling-30", practitioner=clinic.dana
         )
         bea = make_patient(session)
-        token = links.sign(links.signing_key(session), links.VISIT, visit.id or 0)
+        token = signing.sign(signing.signing_key(session), signing.VISIT, visit.id or 0)
     outcomes = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for start in [clinic.at(day, hour) for day in (WEDNESDAY, THURSDAY) for hour in RACE_HOURS]:

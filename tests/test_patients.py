@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from scheduler.db import booking_session, transaction
-from scheduler.errors import RuleViolation
+from scheduler.clinic.patients import find_patients, normalise_mobile, record_intake
+from scheduler.core.db import booking_session, transaction
+from scheduler.core.errors import RuleViolation
 from scheduler.models import Intake
-from scheduler.patients import find_patients, normalise_mobile, record_intake
 from tests.factories import CURRENT_TIME, make_patient
 
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from scheduler import db, links
-from scheduler.booking import reschedule_visit
-from scheduler.clock import utc_now
+from scheduler.core import db, signing
+from scheduler.core.clock import utc_now
 from scheduler.models import Message
-from scheduler.replies import receive_text
+from scheduler.patients.replies import receive_text
+from scheduler.scheduling.booking import reschedule_visit
 from tests.factories import NEW_YORK, POLICY, assessed_patient, book, make_clinic
 from tests.pipeline_fixtures import Pipeline, running_pipeline, start_dispatcher
 from tests.twilio_fixtures import (
@@ -44,8 +44,11 @@ def test_it_delivers_the_due_reminder_with_its_exact_text(pipeline: Pipeline) ->
 
     start = reminder.not_after.astimezone(NEW_YORK)
     with db.session(pipeline.engine) as session:
-        link = links.link(
-            "http://127.0.0.1:9", links.signing_key(session), links.VISIT, reminder.visit_id or 0
+        link = signing.link(
+            "http://127.0.0.1:9",
+            signing.signing_key(session),
+            signing.VISIT,
+            reminder.visit_id or 0,
         )
     expected = (
         f"Riverside Physio: {start:%a %d %b} 10:00. Wear loose clothing. Reply C to confirm. {link}"

@@ -17,8 +17,8 @@ import redis
 from sqlalchemy import Engine, func, text
 from sqlmodel import col, select
 
-from scheduler import db
-from scheduler.clock import utc_now
+from scheduler.core import db
+from scheduler.core.clock import utc_now
 from scheduler.models import PENDING, Message, MessageStatus
 from tests.factories import make_clinic, make_patient
 from tests.pipeline_fixtures import (

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from scheduler.availability import PartRequest
 from scheduler.models import Appointment, Visit
-from scheduler.plans import SeriesConflict, book_series
+from scheduler.scheduling.availability import PartRequest
+from scheduler.scheduling.plans import SeriesConflict, book_series
 from tests.factories import (
     CURRENT_TIME,
     POLICY,

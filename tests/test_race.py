@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from scheduler import db
-from scheduler.errors import Conflict
+from scheduler.core import db
+from scheduler.core.errors import Conflict
 from scheduler.models import Patient
 from tests.factories import Clinic, book, make_clinic, make_patient, next_weekday
 from tests.oracles import count_overlaps

@@ -5,10 +5,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from scheduler import db
-from scheduler.clock import utc_now
+from scheduler.core import db
+from scheduler.core.clock import utc_now
+from scheduler.core.policy import Policy
 from scheduler.models import Message, MessageStatus
-from scheduler.policy import Policy
 from tests.factories import (
     CURRENT_TIME,
     NEW_YORK,

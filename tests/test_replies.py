@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from scheduler import db
-from scheduler.message_log import replies_needing_attention
+from scheduler.core import db
+from scheduler.messaging.log import replies_needing_attention
 from scheduler.models import InboundMessage, Message, MessageStatus, SmsOptOut, Visit
-from scheduler.replies import receive_text
-from scheduler.visits import complete
+from scheduler.patients.replies import receive_text
+from scheduler.scheduling.visits import complete
 from tests.factories import CURRENT_TIME, Clinic, assessed_patient, book, make_clinic, next_weekday
 
 ALEX = "+12125550101"

@@ -5,8 +5,8 @@ import re
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from scheduler.api.app import ROUTERS
 from scheduler.api.auth import RoleGate, public
+from scheduler.app.web_app import ROUTERS
 from scheduler.models import Role
 from tests.web_fixtures import Web
 

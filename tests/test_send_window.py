@@ -4,11 +4,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from scheduler.audit import recent_entries
-from scheduler.errors import RuleViolation
+from scheduler.core.audit import recent_entries
+from scheduler.core.errors import RuleViolation
+from scheduler.messaging.send_window import reset_send_window, send_window, set_send_window
+from scheduler.messaging.sending import claim_for_sending
 from scheduler.models import Message, MessageStatus
-from scheduler.send_window import reset_send_window, send_window, set_send_window
-from scheduler.sending import claim_for_sending
 from tests.factories import (
     CURRENT_TIME,
     NEW_YORK,

@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import Engine, event, insert, text, update
 from sqlmodel import select
 
-from scheduler import db, links, sending
-from scheduler.booking import reschedule_visit
+from scheduler.core import db, signing
+from scheduler.core.policy import Policy
+from scheduler.messaging import sending
 from scheduler.models import Message, MessageStatus, MessageTemplate, Patient, SmsOptOut, Visit
-from scheduler.policy import Policy
-from scheduler.replies import receive_text
-from scheduler.visits import cancel_visit
+from scheduler.patients.replies import receive_text
+from scheduler.scheduling.booking import reschedule_visit
+from scheduler.scheduling.visits import cancel_visit
 from tests.factories import (
     CURRENT_TIME,
     NEW_YORK,
@@ -102,7 +103,7 @@ def send(
 def visit_link(world: World) -> str:
     """The last part of the visit's link."""
     with db.session(world.engine) as session:
-        return links.sign(links.signing_key(session), links.VISIT, world.visit.id or 0)
+        return signing.sign(signing.signing_key(session), signing.VISIT, world.visit.id or 0)
 
 
 def rows(world: World) -> dict[str, Message]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scheduler.migrate import upgrade
+from scheduler.core.migrate import upgrade
 from tests.processes import TRIGGERPOINT, free_port
 
 pytestmark = pytest.mark.processes

@@ -2,8 +2,8 @@
 
 import pytest
 
-from scheduler.errors import RuleViolation
-from scheduler.templates import BUILT_IN, LONGEST_VALUES, check_placeholders, render
+from scheduler.core.errors import RuleViolation
+from scheduler.messaging.templates import BUILT_IN, LONGEST_VALUES, check_placeholders, render
 
 # The samples the admin's preview measures with, and a long clinic name and number.
 LONGEST = LONGEST_VALUES | {

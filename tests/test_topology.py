@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from scheduler import db
-from scheduler.accounts import add_user
-from scheduler.clock import utc_now
+from scheduler.core import db
+from scheduler.core.clock import utc_now
 from scheduler.models import Message, Role
+from scheduler.staff.accounts import add_user
 from tests.factories import NEW_YORK, assessed_patient, make_clinic
 from tests.processes import TRIGGERPOINT, free_port
 from tests.twilio_fixtures import (

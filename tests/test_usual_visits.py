@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from scheduler.usual_visits import usual_visits
+from scheduler.scheduling.usual_visits import usual_visits
 from tests.factories import (
     CURRENT_TIME,
     assessed_patient,

@@ -3,10 +3,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from scheduler.booking import reschedule_visit
-from scheduler.errors import Conflict, RuleViolation
+from scheduler.core.errors import Conflict, RuleViolation
 from scheduler.models import Appointment, Visit, VisitStatus
-from scheduler.visits import cancel_visit, check_in, complete, mark_no_show
+from scheduler.scheduling.booking import reschedule_visit
+from scheduler.scheduling.visits import cancel_visit, check_in, complete, mark_no_show
 from tests.factories import (
     CURRENT_TIME,
     POLICY,

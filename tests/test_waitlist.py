@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from scheduler import db
-from scheduler.booking import reschedule_visit
+from scheduler.admin.practitioners import add_time_off, remove_time_off, set_working_hours
+from scheduler.clinic.setup import Shift
+from scheduler.core import db
 from scheduler.models import (
     Appointment,
     InboundMessage,
@@ -25,12 +26,11 @@ from scheduler.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
-from scheduler.offers import offer_openings
-from scheduler.practitioner_admin import add_time_off, remove_time_off, set_working_hours
-from scheduler.replies import receive_text
-from scheduler.setup import Shift
-from scheduler.visits import cancel_visit
-from scheduler.waitlist import Wants, add_to_waitlist, listed_entry, remove_from_waitlist
+from scheduler.patients.replies import receive_text
+from scheduler.scheduling.booking import reschedule_visit
+from scheduler.scheduling.visits import cancel_visit
+from scheduler.waitlist.entries import Wants, add_to_waitlist, listed_entry, remove_from_waitlist
+from scheduler.waitlist.offers import offer_openings
 from tests.factories import (
     CURRENT_TIME,
     POLICY,

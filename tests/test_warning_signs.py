@@ -2,7 +2,7 @@
 
 import pytest
 
-from scheduler.warning_signs import Reading, Sign, read_signs
+from scheduler.patients.warning_signs import Reading, Sign, read_signs
 from tests.reply_corpus import (
     BREATHING,
     CORPUS,

@@ -2,7 +2,9 @@ from datetime import time
 
 from sqlmodel import col, select
 
-from scheduler import db
+from scheduler.core import db
+from scheduler.core.policy import current_policy
+from scheduler.messaging.send_window import send_window
 from scheduler.models import (
     Location,
     MessageTemplate,
@@ -15,8 +17,6 @@ from scheduler.models import (
     Visit,
     WorkingHours,
 )
-from scheduler.policy import current_policy
-from scheduler.send_window import send_window
 from tests.factories import assessed_patient, book, next_weekday
 from tests.web_fixtures import Web
 from tests.web_pages import audit_actions, clinic_data, submit

@@ -3,7 +3,7 @@ import re
 import httpx
 from sqlmodel import col, select
 
-from scheduler import db
+from scheduler.core import db
 from scheduler.models import Appointment, Patient, Visit
 from tests.factories import assessed_patient, book, make_patient, next_weekday
 from tests.web_fixtures import Web

@@ -1,7 +1,7 @@
 import re
 from datetime import timedelta
 
-from scheduler.replies import receive_text
+from scheduler.patients.replies import receive_text
 from tests.factories import CURRENT_TIME, assessed_patient, book, next_weekday
 from tests.web_fixtures import Web
 from tests.web_pages import audit_actions, clinic_data, submit

@@ -1,6 +1,6 @@
 from sqlmodel import select
 
-from scheduler import db
+from scheduler.core import db
 from scheduler.models import Patient
 from tests.factories import assessed_patient, book, make_patient, next_weekday
 from tests.web_fixtures import Web

@@ -3,7 +3,7 @@ import re
 from sqlalchemy import update
 from sqlmodel import col
 
-from scheduler import db
+from scheduler.core import db
 from scheduler.models import Message, MessageStatus, Visit, VisitStatus
 from tests.factories import assessed_patient, book, next_weekday
 from tests.web_fixtures import Web

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from scheduler import db
+from scheduler.core import db
+from scheduler.core.policy import Policy
 from scheduler.models import Message, OfferStatus, Patient, Visit, WaitlistEntry, WaitlistOffer
-from scheduler.policy import Policy
-from scheduler.waitlist import Wants, add_to_waitlist
+from scheduler.waitlist.entries import Wants, add_to_waitlist
 from tests.factories import CURRENT_TIME, assessed_patient, book, make_patient, next_weekday
 from tests.web_fixtures import Web
 from tests.web_pages import audit_actions, clinic_data, submit

@@ -12,12 +12,12 @@ from sqlalchemy import Engine, update
 from sqlmodel import col, select
 from twilio.request_validator import RequestValidator
 
-from scheduler import db
-from scheduler.api.app import create_app
 from scheduler.api.deps import engine as engine_dependency
-from scheduler.clock import utc_now
+from scheduler.app.web_app import create_app
+from scheduler.core import db
+from scheduler.core.clock import utc_now
+from scheduler.core.settings import Settings, get_settings
 from scheduler.models import InboundMessage, Message, MessageStatus, SmsOptOut, Visit
-from scheduler.settings import Settings, get_settings
 from tests.factories import assessed_patient, book, make_clinic, next_weekday
 from tests.reply_corpus import CORPUS
 from tests.twilio_fixtures import served

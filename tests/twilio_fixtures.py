@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from scheduler.settings import Settings
+from scheduler.core.settings import Settings
 from workers.twilio_double import create_app, make_server
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2

@@ -10,12 +10,12 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from scheduler import db
-from scheduler.accounts import add_user, digest, set_password
-from scheduler.api.app import create_app
 from scheduler.api.deps import engine as engine_dependency
+from scheduler.app.web_app import create_app
+from scheduler.core import db
+from scheduler.core.settings import Settings, get_settings
 from scheduler.models import LoginSession, Role
-from scheduler.settings import Settings, get_settings
+from scheduler.staff.accounts import add_user, digest, set_password
 from tests.factories import CURRENT_TIME, Clinic, make_clinic
 from tests.twilio_fixtures import served
 

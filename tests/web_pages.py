@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
-from scheduler import db
-from scheduler.clock import utc_now
+from scheduler.core import db
+from scheduler.core.clock import utc_now
 from scheduler.models import AuditEntry
 from tests.factories import CURRENT_TIME, open_session
 from tests.web_fixtures import Web

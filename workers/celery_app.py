@@ -14,8 +14,8 @@ from typing import Any
 
 from celery import Celery
 
-from scheduler.broker import transport_options
-from scheduler.settings import Settings, get_settings
+from scheduler.app.broker import transport_options
+from scheduler.core.settings import Settings, get_settings
 
 RESTORE_SECONDS = 5
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scheduler.cli import app
-from scheduler.settings import get_settings
+from scheduler.app.cli import app
+from scheduler.core.settings import get_settings
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -59,7 +59,7 @@ def dispatcher(
     interval: Annotated[float, typer.Option(min=0.05, help="Seconds between ticks")] = 0.5,
 ) -> None:
     """Hand due messages to the workers. Run exactly one (a second is harmless, not useful)."""
-    from scheduler import db
+    from scheduler.core import db
     from workers import dispatcher as dispatcher_process
 
     dispatcher_process.run(db.make_engine(), interval_seconds=interval)

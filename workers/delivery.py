@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from scheduler import db
+from scheduler.core import db
+from scheduler.core.policy import Policy
+from scheduler.messaging.sending import claim_for_sending, record_accepted, record_failure
 from scheduler.models import Message
-from scheduler.policy import Policy
-from scheduler.sending import claim_for_sending, record_accepted, record_failure
 from workers.sms import SmsError, SmsGateway, mask_phone
 
 log = logging.getLogger(__name__)

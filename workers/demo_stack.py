@@ -21,12 +21,12 @@ import httpx
 import typer
 from sqlmodel import Session, col, select
 
-from scheduler import db, migrate
-from scheduler.accounts import issue_api_token
-from scheduler.clock import utc_now
-from scheduler.demo import DEMO_PASSWORD, demo_logins, ensure_demo_clinic
+from scheduler.app.demo import DEMO_PASSWORD, demo_logins, ensure_demo_clinic
+from scheduler.core import db, migrate
+from scheduler.core.clock import utc_now
+from scheduler.core.settings import get_settings
 from scheduler.models import Role, User
-from scheduler.settings import get_settings
+from scheduler.staff.accounts import issue_api_token
 
 # What the demo changes unless the environment says otherwise: the embedded broker, and a short
 # grace period so a booking's confirmation shows up within a minute.

@@ -3,8 +3,9 @@
 Claiming is a single conditional update, so two dispatchers never claim the same row. Rows are
 committed as `queued` before their ids are enqueued: if enqueueing fails, the sweeper returns
 them to `scheduled` after a while, and they go out on a later tick. Between the two, the tick
-reads the world of all its rows at once and clears those that go now (see scheduler.sending),
-so that a worker claims each with one statement; the rest are settled and never handed out.
+reads the world of all its rows at once and clears those that go now (see
+scheduler.messaging.sending), so that a worker claims each with one statement; the rest are
+settled and never handed out.
 
 A tick claims only what the queue has room for, so a claimed row waits seconds in Redis, not
 minutes behind thousands of others: rows that fall due meanwhile stay in the database, where
@@ -18,11 +19,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlmodel import col
 
-from scheduler import db
+from scheduler.core import db
+from scheduler.core.policy import Policy
+from scheduler.messaging.sending import FORGET_CLEARING, clear_for_sending
 from scheduler.models import Message, MessageStatus
-from scheduler.offers import offer_openings
-from scheduler.policy import Policy
-from scheduler.sending import FORGET_CLEARING, clear_for_sending
+from scheduler.waitlist.offers import offer_openings
 
 log = logging.getLogger(__name__)
 # A queued row waits in a short queue, so one still queued after a minute lost its task (its

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from scheduler.clock import utc_now
-from scheduler.policy import current_policy
-from scheduler.settings import get_settings
+from scheduler.core.clock import utc_now
+from scheduler.core.policy import current_policy
+from scheduler.core.settings import get_settings
 from workers.dispatch import offer_freed_time, return_stale_claims, tick
 from workers.reconcile import reconcile_unknown
 from workers.sms import SmsGateway, gateway_from_settings

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from scheduler import db
+from scheduler.core import db
 from scheduler.models import Message, MessageStatus
 from workers.sms import SmsError, SmsGateway
 

@@ -26,7 +26,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError
 
-from scheduler.settings import Settings
+from scheduler.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from celery import Task
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from scheduler import db
-from scheduler.clock import utc_now
-from scheduler.policy import Policy, current_policy
-from scheduler.settings import get_settings
+from scheduler.core import db
+from scheduler.core.clock import utc_now
+from scheduler.core.policy import Policy, current_policy
+from scheduler.core.settings import get_settings
 from workers.celery_app import app
 from workers.delivery import TryAgain, backoff, deliver
 from workers.sms import SmsGateway, gateway_from_settings

@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from scheduler.accounts import SESSION_LIFETIME, digest, session_user, token_user
 from scheduler.api.deps import NowDep, SettingsDep, engine
-from scheduler.errors import NotAllowed, NotSignedIn
+from scheduler.core.errors import NotAllowed, NotSignedIn
 from scheduler.models import Role, User
+from scheduler.staff.accounts import SESSION_LIFETIME, digest, session_user, token_user
 
 SESSION_COOKIE = "tp_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -2,7 +2,21 @@
 
 from fastapi import APIRouter
 
-from scheduler import audit
+from scheduler.admin.clinic import (
+    add_location,
+    add_room,
+    add_service,
+    update_location,
+    update_room,
+    update_service,
+)
+from scheduler.admin.directory import (
+    LocationHours,
+    all_locations,
+    all_rooms,
+    all_services,
+    location_hours,
+)
 from scheduler.api.auth import Admin, Staff
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.schemas.clinic import (
@@ -18,23 +32,9 @@ from scheduler.api.schemas.clinic import (
     ServiceUpdate,
 )
 from scheduler.api.schemas.common import ERRORS, PathId
-from scheduler.clinic_admin import (
-    add_location,
-    add_room,
-    add_service,
-    update_location,
-    update_room,
-    update_service,
-)
-from scheduler.clinic_directory import (
-    LocationHours,
-    all_locations,
-    all_rooms,
-    all_services,
-    location_hours,
-)
+from scheduler.clinic.setup import WeeklyHours
+from scheduler.core import audit
 from scheduler.models import Service
-from scheduler.setup import WeeklyHours
 
 router = APIRouter(prefix="/api/v1", tags=["clinic"], responses=ERRORS)
 

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from scheduler import db
-from scheduler.clock import utc_now
-from scheduler.settings import Settings, get_settings
+from scheduler.core import db
+from scheduler.core.clock import utc_now
+from scheduler.core.settings import Settings, get_settings
 
 
 @cache

@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from scheduler.errors import (
+from scheduler.api.outbox_metrics import BOOKING_CONFLICTS
+from scheduler.core.errors import (
     Conflict,
     DomainError,
     NotAllowed,
@@ -20,7 +21,6 @@ from scheduler.errors import (
     RuleViolation,
     Throttled,
 )
-from scheduler.metrics import BOOKING_CONFLICTS
 from scheduler.web.rendering import page
 
 STATUS = {

@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 
 from scheduler.api.auth import PUBLIC
 from scheduler.api.deps import SettingsDep, engine
-from scheduler.broker import broker_answers
-from scheduler.db import database_answers
+from scheduler.app.broker import broker_answers
+from scheduler.core.db import database_answers
 
 router = APIRouter(tags=["operations"], dependencies=[PUBLIC])
 

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 
 from scheduler.api.auth import PUBLIC
 from scheduler.api.deps import SettingsDep, engine
-from scheduler.clock import utc_now
-from scheduler.errors import NotSignedIn
-from scheduler.metrics import BOOKING_CONFLICTS, OutboxCollector
+from scheduler.api.outbox_metrics import BOOKING_CONFLICTS, OutboxCollector
+from scheduler.core.clock import utc_now
+from scheduler.core.errors import NotSignedIn
 
 router = APIRouter(tags=["operations"], dependencies=[PUBLIC])
 

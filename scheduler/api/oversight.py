@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from scheduler import audit
 from scheduler.api.auth import Admin, FrontDesk
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.schemas.common import ERRORS, PathId, Text
@@ -17,8 +16,9 @@ from scheduler.api.schemas.staff import (
     inbox_entry,
     template_public,
 )
-from scheduler.message_log import mark_handled, replies_needing_attention
-from scheduler.templates import save_template, template_states
+from scheduler.core import audit
+from scheduler.messaging.log import mark_handled, replies_needing_attention
+from scheduler.messaging.templates import save_template, template_states
 
 router = APIRouter(prefix="/api/v1", tags=["oversight"], responses=ERRORS)
 

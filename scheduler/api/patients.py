@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from scheduler import audit
 from scheduler.api.auth import FrontDesk, Staff
 from scheduler.api.deps import NowDep, ReadSessionDep, SettingsDep, WriteSessionDep
 from scheduler.api.schemas.common import ERRORS, PathId, Text
@@ -19,8 +18,9 @@ from scheduler.api.schemas.patients import (
     intake_public,
     record_public,
 )
-from scheduler.patient_record import patient_record, save_intake
-from scheduler.patients import find_patients, register_patient, update_patient
+from scheduler.clinic.patients import find_patients, register_patient, update_patient
+from scheduler.core import audit
+from scheduler.staff.patient_record import patient_record, save_intake
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"], responses=ERRORS)
 

@@ -4,8 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from scheduler import audit
-from scheduler.access import require_own_schedule
+from scheduler.admin.directory import PractitionerProfile, all_practitioners, practitioner_profile
+from scheduler.admin.practitioners import (
+    add_practitioner,
+    add_time_off,
+    remove_time_off,
+    set_certification,
+    set_working_hours,
+    update_practitioner,
+)
 from scheduler.api.auth import Admin, Staff
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.schemas.clinic import (
@@ -21,17 +28,10 @@ from scheduler.api.schemas.clinic import (
 )
 from scheduler.api.schemas.common import ERRORS, Day, PathId
 from scheduler.api.schemas.visits import DaySchedule, scheduled_appointment
-from scheduler.clinic_directory import PractitionerProfile, all_practitioners, practitioner_profile
-from scheduler.day_sheet import practitioner_day
-from scheduler.practitioner_admin import (
-    add_practitioner,
-    add_time_off,
-    remove_time_off,
-    set_certification,
-    set_working_hours,
-    update_practitioner,
-)
-from scheduler.setup import Shift
+from scheduler.clinic.setup import Shift
+from scheduler.core import audit
+from scheduler.staff.access import require_own_schedule
+from scheduler.staff.day_sheet import practitioner_day
 
 router = APIRouter(prefix="/api/v1/practitioners", tags=["practitioners"], responses=ERRORS)
 

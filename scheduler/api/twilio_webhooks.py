@@ -11,8 +11,8 @@ from twilio.request_validator import RequestValidator
 
 from scheduler.api.auth import PUBLIC
 from scheduler.api.deps import NowDep, SettingsDep, WriteSessionDep
-from scheduler.delivery_status import apply_status
-from scheduler.replies import receive_text
+from scheduler.messaging.delivery_status import apply_status
+from scheduler.patients.replies import receive_text
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"], dependencies=[PUBLIC])
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

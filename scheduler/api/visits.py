@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from scheduler import audit
 from scheduler.api.auth import FrontDesk
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.schemas.common import ERRORS, Day, PathId, QueryId, Text
@@ -25,12 +24,13 @@ from scheduler.api.schemas.visits import (
     slot_public,
     visit_public,
 )
-from scheduler.availability import PartRequest
-from scheduler.booking import book_visit, reschedule_visit
-from scheduler.message_log import messages_of_visit
-from scheduler.plans import book_series, visits_of_plan
-from scheduler.slots import find_open_slots, parts_for
-from scheduler.visits import (
+from scheduler.core import audit
+from scheduler.messaging.log import messages_of_visit
+from scheduler.scheduling.availability import PartRequest
+from scheduler.scheduling.booking import book_visit, reschedule_visit
+from scheduler.scheduling.plans import book_series, visits_of_plan
+from scheduler.scheduling.slots import find_open_slots, parts_for
+from scheduler.scheduling.visits import (
     cancel_visit,
     check_in,
     complete,

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from scheduler import audit
 from scheduler.api.auth import FrontDesk
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.schemas.common import ERRORS, PathId
 from scheduler.api.schemas.waitlist import WaitlistEntryPublic, WaitlistIn, entry_public
-from scheduler.waitlist import add_to_waitlist, listed_entry, remove_from_waitlist, waitlist
+from scheduler.core import audit
+from scheduler.waitlist.entries import add_to_waitlist, listed_entry, remove_from_waitlist, waitlist
 
 router = APIRouter(prefix="/api/v1/waitlist", tags=["waitlist"], responses=ERRORS)
 

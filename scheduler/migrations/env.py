@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import scheduler.models  # noqa: F401  (registers every table on the metadata)
-from scheduler.db import make_engine
+from scheduler.core.db import make_engine
 
 config = context.config
 

@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from scheduler.db import UTCDateTime
+from scheduler.core.db import UTCDateTime
 
 
 def enum_column(enum: type[StrEnum]) -> Any:

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from scheduler.errors import RuleViolation
+from scheduler.core.errors import RuleViolation
+from scheduler.core.wallclock import clinic_zone
 from scheduler.models import Location
-from scheduler.schedule import resolve_location
-from scheduler.wallclock import clinic_zone
+from scheduler.scheduling.schedule import resolve_location
 
 
 @dataclass(frozen=True)

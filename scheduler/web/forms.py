@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from scheduler.errors import DomainError, RuleViolation
+from scheduler.core.errors import DomainError, RuleViolation
 
 T = TypeVar("T")
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from scheduler.accounts import sign_in, sign_out
 from scheduler.api.auth import (
     PUBLIC,
     SESSION_COOKIE,
@@ -16,8 +15,9 @@ from scheduler.api.auth import (
     start_browser_session,
 )
 from scheduler.api.deps import NowDep, WriteSessionDep
-from scheduler.errors import NotSignedIn, Throttled
+from scheduler.core.errors import NotSignedIn, Throttled
 from scheduler.models import Role, User
+from scheduler.staff.accounts import sign_in, sign_out
 from scheduler.web.rendering import page
 
 router = APIRouter(include_in_schema=False)

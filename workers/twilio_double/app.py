@@ -32,8 +32,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scheduler.clock import utc_now
-from scheduler.sms_text import measure
+from scheduler.core.clock import utc_now
+from scheduler.messaging.sms_text import measure
 from workers.twilio_double.callbacks import CallbackJob, CallbackPoster
 from workers.twilio_double.faults import (
     FaultPlan,

@@ -8,7 +8,7 @@ from pydantic import Field, StrictBool
 from scheduler.api.schemas.common import Change, Day, Name, Public, Text
 from scheduler.api.schemas.visits import VisitPublic, visit_public
 from scheduler.models import Contraindication, Intake
-from scheduler.patient_record import PatientRecord
+from scheduler.staff.patient_record import PatientRecord
 
 Phone = Annotated[Text, Field(examples=["+1 212 555 0142"])]
 Entries = Annotated[list[Text], Field(max_length=50)]

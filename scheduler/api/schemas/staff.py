@@ -5,9 +5,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from scheduler import message_log
 from scheduler.api.schemas.common import Change, LongText, Public
-from scheduler.templates import TemplateState
+from scheduler.messaging import log
+from scheduler.messaging.templates import TemplateState
 
 
 class AuditEntryPublic(Public):
@@ -57,7 +57,7 @@ def template_public(state: TemplateState) -> TemplatePublic:
     )
 
 
-def inbox_entry(entry: message_log.InboxEntry) -> InboxEntry:
+def inbox_entry(entry: log.InboxEntry) -> InboxEntry:
     return InboxEntry.model_validate(
         entry.reply.model_dump() | {"patient_name": entry.patient_name}
     )

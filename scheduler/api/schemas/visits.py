@@ -5,11 +5,11 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt
 
-from scheduler import day_sheet
 from scheduler.api.schemas.common import Change, Id, Instant, Public, Text
-from scheduler.availability import Slot
 from scheduler.models import Contraindication, Message, MessageStatus, VisitStatus
-from scheduler.visits import VisitView
+from scheduler.scheduling.availability import Slot
+from scheduler.scheduling.visits import VisitView
+from scheduler.staff import day_sheet
 
 ServiceCode = Annotated[Text, Field(examples=["dry-needling-30"])]
 

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from scheduler.api.schemas.common import Change, Day, Id, Public, Text, WallTime, Weekday
 from scheduler.models import OfferStatus, WaitlistStatus
-from scheduler.waitlist import ListedPatient, Wants
+from scheduler.waitlist.entries import ListedPatient, Wants
 
 ServiceCode = Annotated[Text, Field(examples=["dry-needling-30"])]
 

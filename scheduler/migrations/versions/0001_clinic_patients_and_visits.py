@@ -6,7 +6,7 @@ Create Date: 2026-11-21
 
 The appointment table carries the guarantee that matters most: no practitioner, room or patient
 is ever in two visits at once. PostgreSQL enforces it with exclusion constraints; SQLite, which has
-none, with triggers (bookings there also run under BEGIN IMMEDIATE, see scheduler.db).
+none, with triggers (bookings there also run under BEGIN IMMEDIATE, see scheduler.core.db).
 """
 
 from collections.abc import Sequence

@@ -1,0 +1,87 @@
+"""A patient as staff see them, and their intake as staff record it, with who may see what.
+
+The front desk sees contact data, visits and the intake's flags; the intake's details
+(conditions, medications) only reach admins and the patient's own practitioners, and every time
+they do an `intake.viewed` entry goes into the audit log in the same transaction.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from scheduler.clinic.patients import record_intake
+from scheduler.core import audit
+from scheduler.models import Intake, Patient, SmsOptOut, User, Visit
+from scheduler.scheduling.rules import get_patient
+from scheduler.scheduling.visits import VisitView, visit_views
+from scheduler.staff.access import may_see_intake, require_intake_access, require_patient_access
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient: Patient
+    opted_out: bool  # the number texted STOP: no texts whatever `sms_consent` says
+    visits: list[VisitView]  # newest first
+    intake: Intake | None
+    intake_details: bool  # False: show the intake's flags and consent only
+
+
+def patient_record(
+    session: Session, *, user: User, patient_id: int, now: datetime
+) -> PatientRecord:
+    """The patient for `user`; intake details only when their role and relationship allow."""
+    patient = get_patient(session, patient_id)
+    require_patient_access(session, user, patient_id)
+    intake = session.exec(select(Intake).where(Intake.patient_id == patient_id)).first()
+    details = intake is not None and may_see_intake(session, user, patient_id)
+    if details:
+        _audit(session, user, "intake.viewed", patient_id, now)
+    visits = session.exec(
+        select(Visit).where(Visit.patient_id == patient_id).order_by(col(Visit.id).desc())
+    ).all()
+    return PatientRecord(
+        patient=patient,
+        opted_out=session.get(SmsOptOut, patient.phone) is not None,
+        visits=visit_views(session, visits),
+        intake=intake,
+        intake_details=details,
+    )
+
+
+def save_intake(
+    session: Session,
+    *,
+    user: User,
+    patient_id: int,
+    conditions: Sequence[str],
+    medications: Sequence[str],
+    flags: Sequence[str],
+    consent: bool,
+    now: datetime,
+) -> Intake:
+    """Record the intake as `user` (an admin or one of the patient's practitioners)."""
+    get_patient(session, patient_id)
+    require_intake_access(session, user, patient_id)
+    intake = record_intake(
+        session=session,
+        now=now,
+        patient_id=patient_id,
+        conditions=conditions,
+        medications=medications,
+        flags=flags,
+        consent=consent,
+        reviewed_by=user.name,
+    )
+    detail = f"flags={','.join(intake.flags)}, consent={consent}"
+    _audit(session, user, "intake.recorded", patient_id, now, detail=detail)
+    return intake
+
+
+def _audit(
+    session: Session, user: User, action: str, patient_id: int, now: datetime, *, detail: str = ""
+) -> None:
+    subject = f"patient:{patient_id}"
+    actor = audit.staff(user)
+    audit.record(session, actor=actor, action=action, subject=subject, now=now, detail=detail)

@@ -1,0 +1,1 @@
+"""The clinic admin's pages."""

@@ -1,0 +1,1 @@
+"""The front desk's and practitioners' pages."""

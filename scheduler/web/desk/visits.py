@@ -1,0 +1,268 @@
+"""One visit: its parts, its texts and their delivery, and what the front desk does to it:
+move, cancel, check in, complete, mark a no-show."""
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel
+from sqlmodel import Session
+from starlette.responses import Response
+
+from scheduler.api.auth import FrontDesk
+from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.api.errors import status_of
+from scheduler.core import audit
+from scheduler.core.errors import DomainError
+from scheduler.messaging.log import messages_of_visit
+from scheduler.models import Visit
+from scheduler.scheduling.availability import PartRequest, Slot
+from scheduler.scheduling.booking import reschedule_visit
+from scheduler.scheduling.rules import get_patient
+from scheduler.scheduling.slots import find_open_slots
+from scheduler.scheduling.visits import cancel_visit, check_in, complete, get_visit, mark_no_show
+from scheduler.staff.board import visit_parts
+from scheduler.web.clinic_clock import ClinicClock, chosen_day, clinic_clock
+from scheduler.web.desk.booking import DAY_CHOICES, slot_labels, slots_by_day
+from scheduler.web.forms import attempt, saved, see_other
+from scheduler.web.rendering import page
+
+router = APIRouter(include_in_schema=False)
+
+
+Step = Literal["check-in", "complete", "no-show"]
+STEPS: dict[str, Callable[..., Visit]] = {
+    "check-in": check_in,
+    "complete": complete,
+    "no-show": mark_no_show,
+}
+
+
+class CancelForm(BaseModel):
+    reason: str = ""
+
+
+class MoveForm(BaseModel):
+    start: datetime
+    version: int
+
+
+@router.get("/visits/{visit_id}")
+def visit_page(
+    request: Request, session: ReadSessionDep, now: NowDep, _user: FrontDesk, visit_id: int
+) -> Response:
+    return _visit_page(request, session, now=now, visit_id=visit_id)
+
+
+@router.post("/visits/{visit_id}/cancel")
+def cancel(
+    request: Request,
+    *,
+    session: WriteSessionDep,
+    now: NowDep,
+    user: FrontDesk,
+    visit_id: int,
+    form: Annotated[CancelForm, Form()],
+) -> Response:
+    return _change(
+        request,
+        session,
+        now=now,
+        visit_id=visit_id,
+        change=lambda: cancel_visit(
+            session=session,
+            now=now,
+            visit_id=visit_id,
+            reason=form.reason.strip(),
+            cancelled_by=audit.staff(user),
+        ),
+    )
+
+
+@router.post("/visits/{visit_id}/progress/{step}")
+def progress(
+    request: Request,
+    *,
+    session: WriteSessionDep,
+    now: NowDep,
+    user: FrontDesk,
+    visit_id: int,
+    step: Step,
+) -> Response:
+    """Check in, complete (aftercare follows) or mark a no-show."""
+    return _change(
+        request,
+        session,
+        now=now,
+        visit_id=visit_id,
+        change=lambda: STEPS[step](
+            session=session, now=now, visit_id=visit_id, actor=audit.staff(user)
+        ),
+    )
+
+
+@router.get("/visits/{visit_id}/reschedule")
+def reschedule_page(
+    request: Request,
+    *,
+    session: ReadSessionDep,
+    now: NowDep,
+    _user: FrontDesk,
+    visit_id: int,
+    day: str | None = None,
+    days: int = 5,
+) -> Response:
+    first_day = chosen_day(day, today=clinic_clock(session, now).today)
+    return _reschedule_page(
+        request, session, now=now, visit_id=visit_id, first_day=first_day, days=days
+    )
+
+
+@router.post("/visits/{visit_id}/reschedule")
+def move(
+    request: Request,
+    *,
+    session: WriteSessionDep,
+    now: NowDep,
+    user: FrontDesk,
+    visit_id: int,
+    form: Annotated[MoveForm, Form()],
+) -> Response:
+    zone = clinic_clock(session, now).zone
+    return attempt(
+        session,
+        lambda: reschedule_visit(
+            session=session,
+            now=now,
+            visit_id=visit_id,
+            start=form.start,
+            expected_version=form.version,
+            actor=audit.staff(user),
+        ),
+        done=lambda _: see_other(
+            f"/board?day={form.start.astimezone(zone).date()}&visit={visit_id}"
+        ),
+        refused=lambda error: _reschedule_page(
+            request,
+            session,
+            now=now,
+            visit_id=visit_id,
+            first_day=form.start.astimezone(zone).date(),
+            days=5,
+            error=error,
+        ),
+    )
+
+
+def _change(
+    request: Request,
+    session: Session,
+    *,
+    now: datetime,
+    visit_id: int,
+    change: Callable[[], Visit],
+) -> Response:
+    """One status change (the core writes its audit entry); when refused, the visit again with
+    the reason."""
+    return saved(
+        session,
+        change,
+        then=f"/visits/{visit_id}",
+        refused=lambda error: _visit_page(
+            request, session, now=now, visit_id=visit_id, error=error
+        ),
+    )
+
+
+def _visit_page(
+    request: Request,
+    session: Session,
+    *,
+    now: datetime,
+    visit_id: int,
+    error: DomainError | None = None,
+) -> Response:
+    return page(
+        request,
+        "visit.html",
+        status_of(error) if error else 200,
+        **_visit_context(session, get_visit(session, visit_id)),
+        messages=messages_of_visit(session, visit_id),
+        zone=clinic_clock(session, now).zone,
+        now=now,
+        error=error,
+    )
+
+
+def _visit_context(session: Session, visit: Visit) -> dict[str, object]:
+    """What both of a visit's pages show about it."""
+    return {
+        "section": "board",
+        "visit": visit,
+        "patient": get_patient(session, visit.patient_id),
+        "parts": visit_parts(session, visit_id=visit.id or 0),
+    }
+
+
+def _reschedule_page(
+    request: Request,
+    session: Session,
+    *,
+    now: datetime,
+    visit_id: int,
+    first_day: date,
+    days: int,
+    error: DomainError | None = None,
+) -> Response:
+    visit = get_visit(session, visit_id)
+    clock = clinic_clock(session, now)
+    days = days if days in DAY_CHOICES else 5
+    first_day = max(first_day, clock.today)
+    slots, refusal = _open_times(
+        session, now=now, visit=visit, clock=clock, first_day=first_day, days=days
+    )
+    return page(
+        request,
+        "reschedule.html",
+        status_of(error) if error else 200,
+        **_visit_context(session, visit),
+        slots=slots,
+        **slot_labels(session),
+        start_value=_start_value,
+        refusal=refusal,
+        error=error,
+        first_day=first_day,
+        days=days,
+        day_choices=DAY_CHOICES,
+        zone=clock.zone,
+        today=clock.today,
+    )
+
+
+def _open_times(
+    session: Session, *, now: datetime, visit: Visit, clock: ClinicClock, first_day: date, days: int
+) -> tuple[dict[date, list[Slot]], str | None]:
+    """Where the visit could move: the same services with the same practitioners."""
+    parts = visit_parts(session, visit_id=visit.id or 0)
+    try:
+        found = find_open_slots(
+            session=session,
+            now=now,
+            parts=[
+                PartRequest(service=a.service_code, practitioner_id=a.practitioner_id)
+                for a in parts
+            ],
+            first_day=first_day,
+            days=days,
+            location_id=visit.location_id,
+            patient_id=visit.patient_id,
+            excluding_visit=visit.id,
+        )
+    except DomainError as refused:
+        return {}, refused.message
+    return slots_by_day(found, clock.zone), None
+
+
+def _start_value(slot: Slot) -> str:
+    return slot.starts_at.isoformat()

@@ -1,0 +1,1 @@
+"""Patients' own pages: no account, no health data, no JavaScript needed."""
