@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from scheduler.core.db import NaiveDatetimeError
 from scheduler.models import Appointment, Visit, VisitStatus
+from scheduler.models.columns import NaiveDatetimeError
 from tests.factories import CURRENT_TIME, make_clinic, make_patient, service
 
 TEN = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)

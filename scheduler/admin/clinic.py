@@ -20,6 +20,7 @@ from scheduler.admin.stranded import (
     refuse_stranded,
     upcoming_appointments,
 )
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.clinic.setup import (
     Shift,
     WeeklyHours,
@@ -43,7 +44,6 @@ from scheduler.models import (
     Service,
     ServiceKind,
 )
-from scheduler.scheduling.schedule import resolve_location
 
 T = TypeVar("T")
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from scheduler.admin.clinic import get_record
 from scheduler.admin.stranded import appointments_outside, refuse_stranded, upcoming_appointments
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.clinic.setup import Shift, check_shifts, create_practitioner, require_name
 from scheduler.clinic.setup import add_time_off as create_time_off
 from scheduler.core import audit
@@ -21,7 +22,6 @@ from scheduler.core.errors import RuleViolation, not_found
 from scheduler.core.wallclock import clinic_zone
 from scheduler.models import Practitioner, Profession, ServiceKind, TimeOff, WorkingHours
 from scheduler.scheduling.openings import Hours, record_added_hours, record_opening
-from scheduler.scheduling.schedule import resolve_location
 
 
 def add_practitioner(

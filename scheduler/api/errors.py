@@ -1,17 +1,17 @@
 """One error shape for the whole API: {"error": {"code", "message", "field"?}}.
 
 Domain errors keep their own code and message; malformed requests say which field is wrong.
-Pages get the same status codes; a page asked for without a session redirects to sign-in.
+The handlers are installed on the whole app by `scheduler.app.errors`, which also answers
+browsers with pages.
 """
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from scheduler.api.outbox_metrics import BOOKING_CONFLICTS
 from scheduler.core.errors import (
     Conflict,
     DomainError,
@@ -21,7 +21,6 @@ from scheduler.core.errors import (
     RuleViolation,
     Throttled,
 )
-from scheduler.web.rendering import page
 
 STATUS = {
     NotFound: 404,
@@ -30,15 +29,6 @@ STATUS = {
     NotSignedIn: 401,
     NotAllowed: 403,
     Throttled: 429,
-}
-
-
-TITLES = {
-    NotFound: "Not found",
-    Conflict: "Someone got there first",
-    NotSignedIn: "Please sign in",
-    NotAllowed: "Not for your role",
-    Throttled: "Too many attempts",
 }
 
 
@@ -59,26 +49,7 @@ def status_of(error: DomainError) -> int:
     return next((code for kind, code in STATUS.items() if isinstance(error, kind)), 422)
 
 
-async def _domain_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, DomainError)
-    if isinstance(error, Conflict):
-        BOOKING_CONFLICTS.inc()
-    if isinstance(error, NotSignedIn) and wants_page(request) and request.method == "GET":
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if wants_page(request):
-        return page(
-            request,
-            "error.html",
-            status_of(error),
-            title=TITLES.get(type(error), "That cannot be done"),
-            message=error.message,
-        )
-    return JSONResponse(
-        error_body(error.code, error.message, error.field), status_code=status_of(error)
-    )
-
-
-async def _invalid_request(_request: Request, error: Exception) -> Response:
+async def invalid_request(_request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
@@ -92,16 +63,10 @@ async def _invalid_request(_request: Request, error: Exception) -> Response:
     )
 
 
-async def _http_error(_request: Request, error: Exception) -> Response:
+async def http_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     return JSONResponse(
         error_body(f"http_{error.status_code}", str(error.detail)),
         status_code=error.status_code,
         headers=error.headers,
     )
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(HTTPException, _http_error)

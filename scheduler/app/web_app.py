@@ -7,7 +7,6 @@ from fastapi.staticfiles import StaticFiles
 
 from scheduler.api import (
     clinic,
-    health,
     metrics,
     oversight,
     practitioners,
@@ -16,8 +15,9 @@ from scheduler.api import (
 from scheduler.api import patients as patients_api
 from scheduler.api import visits as visits_api
 from scheduler.api import waitlist as waitlist_api
-from scheduler.api.errors import install_error_handlers
 from scheduler.api.security_headers import SecurityHeaders
+from scheduler.app import health
+from scheduler.app.errors import install_error_handlers
 from scheduler.web import sign_in
 from scheduler.web.admin import clinic as admin_clinic
 from scheduler.web.admin import hours as admin_hours

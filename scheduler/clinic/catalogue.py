@@ -131,3 +131,8 @@ def _by_location(rows: Iterable[Hours]) -> dict[int, list[Hours]]:
     for row in rows:
         grouped[row.location_id].append(row)
     return dict(grouped)
+
+
+def resolve_location(session: Session, location_id: int | None) -> Location:
+    """The named location, or the first one when a clinic has a single site."""
+    return catalogue(session).location(location_id)

@@ -8,9 +8,8 @@ from sqlmodel import Session, col, or_, select
 
 from scheduler.clinic.setup import require_name
 from scheduler.core import audit
-from scheduler.core.errors import RuleViolation
+from scheduler.core.errors import RuleViolation, not_found
 from scheduler.models import Contraindication, Intake, Patient
-from scheduler.scheduling.rules import get_patient
 
 
 def normalise_mobile(phone: str, *, region: str) -> str:
@@ -162,3 +161,12 @@ def record_intake(
     session.add(intake)
     session.flush()
     return intake
+
+
+def get_patient(session: Session, patient_id: int, *, lock: bool = False) -> Patient:
+    """With `lock`, the row stays locked until the transaction ends (PostgreSQL; SQLite's
+    writers are one at a time anyway)."""
+    patient = session.get(Patient, patient_id, with_for_update=lock)
+    if patient is None:
+        raise not_found("patient", patient_id, field="patient_id")
+    return patient

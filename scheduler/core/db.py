@@ -2,11 +2,10 @@
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, Integer, create_engine, event, text
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy import Engine, Integer, create_engine, event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped
@@ -14,7 +13,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.operators import custom_op
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from scheduler.core.settings import get_settings
@@ -25,34 +23,6 @@ BOOKING_WRITE = "triggerpoint_booking_write"
 # its usual load opens and closes a connection, and a PostgreSQL backend, for each request over it
 # (measured: 10% fewer bookings per second with the default of 5).
 POOL_SIZE = 20
-
-
-class NaiveDatetimeError(ValueError):
-    """A datetime without a time zone reached the database boundary."""
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC instant on every backend.
-
-    PostgreSQL stores `timestamptz`; SQLite has no zone-aware type, so the value is stored as naive
-    UTC text and UTC is attached again on read. Naive input is refused instead of guessed.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise NaiveDatetimeError(f"naive datetime {value.isoformat()} has no time zone")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.core.policy import Policy
 from scheduler.core.wallclock import clinic_zone
 from scheduler.messaging.planning import PlannedMessage, after_visit, before_visit, within_window
@@ -26,7 +27,6 @@ from scheduler.models import (
     Visit,
     WaitlistOffer,
 )
-from scheduler.scheduling.schedule import resolve_location
 
 SENT_OR_MAYBE = (
     MessageStatus.SENDING,

@@ -44,7 +44,6 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from scheduler.core import signing
-from scheduler.core.db import UTCDateTime
 from scheduler.core.errors import not_found
 from scheduler.core.policy import Policy
 from scheduler.core.wallclock import clinic_zone, day_bounds
@@ -61,6 +60,7 @@ from scheduler.models import (
     Visit,
     VisitStatus,
 )
+from scheduler.models.columns import UTCDateTime
 
 UNSUBSCRIBED = "21610"
 # Which state of its visit each kind of text still makes sense in.

@@ -10,6 +10,8 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from scheduler.clinic.catalogue import resolve_location
+from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import Conflict, RuleViolation
 from scheduler.core.policy import Policy, current_policy
@@ -19,8 +21,7 @@ from scheduler.models import Appointment, Visit, VisitStatus
 from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.openings import record_freed_visit
 from scheduler.scheduling.placement import place_visit, refused_clashes
-from scheduler.scheduling.rules import get_patient, unassessed_first_needling
-from scheduler.scheduling.schedule import resolve_location
+from scheduler.scheduling.rules import unassessed_first_needling
 from scheduler.scheduling.visits import appointments_of, get_visit, service_codes, wrong_status
 
 

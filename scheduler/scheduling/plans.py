@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from scheduler.clinic.catalogue import resolve_location
+from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import Conflict, DomainError, RuleViolation
 from scheduler.core.policy import Policy, current_policy
@@ -13,8 +15,6 @@ from scheduler.core.wallclock import clinic_instant, clinic_zone, require_aware
 from scheduler.models import TreatmentPlan, Visit
 from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.booking import book_visit
-from scheduler.scheduling.rules import get_patient
-from scheduler.scheduling.schedule import resolve_location
 from scheduler.scheduling.slots import find_open_slots
 
 ALTERNATIVES = 3

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from scheduler.clinic.catalogue import catalogue
-from scheduler.core.errors import NotFound, RuleViolation, not_found
+from scheduler.core.errors import NotFound, RuleViolation
 from scheduler.core.policy import Policy
 from scheduler.models import (
     HOLDS_TIME,
@@ -131,15 +131,6 @@ def _assessed_before(
     if excluding_visit is not None:
         query = query.where(Appointment.visit_id != excluding_visit)
     return session.exec(query.limit(1)).first() is not None
-
-
-def get_patient(session: Session, patient_id: int, *, lock: bool = False) -> Patient:
-    """With `lock`, the row stays locked until the transaction ends (PostgreSQL; SQLite's
-    writers are one at a time anyway)."""
-    patient = session.get(Patient, patient_id, with_for_update=lock)
-    if patient is None:
-        raise not_found("patient", patient_id, field="patient_id")
-    return patient
 
 
 def get_practitioner(session: Session, practitioner_id: int) -> Practitioner:

@@ -64,11 +64,6 @@ class Schedule:
         return bisect_right(self.day_starts, moment) - 1
 
 
-def resolve_location(session: Session, location_id: int | None) -> Location:
-    """The named location, or the first one when a clinic has a single site."""
-    return catalogue(session).location(location_id)
-
-
 def load_services(session: Session, codes: Sequence[str]) -> dict[str, Service]:
     return catalogue(session).services_for(codes)
 

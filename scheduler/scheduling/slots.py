@@ -6,13 +6,14 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.core.errors import RuleViolation
 from scheduler.core.intervals import epoch
 from scheduler.core.policy import Policy, current_policy
 from scheduler.scheduling.availability import PartRequest, Slot, find_slots, grid_starts
 from scheduler.scheduling.part_fit import may_deliver
 from scheduler.scheduling.rules import check_may_deliver, get_practitioner
-from scheduler.scheduling.schedule import load_schedule, load_services, resolve_location
+from scheduler.scheduling.schedule import load_schedule, load_services
 
 MAX_DAYS = 62
 

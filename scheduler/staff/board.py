@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.core.intervals import Interval, instant, merge, subtract
 from scheduler.core.wallclock import clinic_zone, day_bounds, wall_time
 from scheduler.models import (
@@ -21,7 +22,7 @@ from scheduler.models import (
     Visit,
     VisitStatus,
 )
-from scheduler.scheduling.schedule import load_schedule, resolve_location
+from scheduler.scheduling.schedule import load_schedule
 from scheduler.staff.day_sheet import intake_flags_by_patient
 
 # Statuses the board shows: what holds time, and no-shows so the desk sees who did not come.

@@ -11,10 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from scheduler.clinic.patients import record_intake
+from scheduler.clinic.patients import get_patient, record_intake
 from scheduler.core import audit
 from scheduler.models import Intake, Patient, SmsOptOut, User, Visit
-from scheduler.scheduling.rules import get_patient
 from scheduler.scheduling.visits import VisitView, visit_views
 from scheduler.staff.access import may_see_intake, require_intake_access, require_patient_access
 

@@ -10,6 +10,8 @@ from datetime import date, datetime, time
 from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
+from scheduler.clinic.catalogue import resolve_location
+from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import NotFound, RuleViolation
 from scheduler.messaging.outbox import withdraw_offer_texts
@@ -20,8 +22,8 @@ from scheduler.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
-from scheduler.scheduling.rules import get_patient, get_practitioner
-from scheduler.scheduling.schedule import load_services, resolve_location
+from scheduler.scheduling.rules import get_practitioner
+from scheduler.scheduling.schedule import load_services
 
 URGENCIES = {1: "routine", 2: "soon", 3: "urgent"}
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, update
 from sqlmodel import Session, col, select
 
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.core import audit
 from scheduler.core.errors import DomainError, NotFound
 from scheduler.core.policy import Policy
@@ -42,7 +43,6 @@ from scheduler.models import (
 from scheduler.scheduling.availability import PartRequest, Slot
 from scheduler.scheduling.booking import book_visit
 from scheduler.scheduling.openings import record_opening
-from scheduler.scheduling.schedule import resolve_location
 from scheduler.scheduling.slots import MAX_DAYS, find_open_slots, parts_for
 from scheduler.waitlist.entries import close_offers, end_past_entries
 

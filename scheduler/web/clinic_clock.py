@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.core.errors import RuleViolation
 from scheduler.core.wallclock import clinic_zone
 from scheduler.models import Location
-from scheduler.scheduling.schedule import resolve_location
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from scheduler.api.auth import FrontDesk
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.errors import status_of
+from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import DomainError, RuleViolation
 from scheduler.core.wallclock import wall_time
@@ -21,7 +22,7 @@ from scheduler.models import Patient, Practitioner, Room, Service
 from scheduler.scheduling.availability import PartRequest, Slot
 from scheduler.scheduling.booking import book_visit
 from scheduler.scheduling.part_fit import may_deliver
-from scheduler.scheduling.rules import check_needling_prerequisites, get_patient
+from scheduler.scheduling.rules import check_needling_prerequisites
 from scheduler.scheduling.slots import find_open_slots
 from scheduler.scheduling.usual_visits import usual_visits
 from scheduler.web.clinic_clock import ClinicClock, chosen_day, clinic_clock

@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from scheduler.api.auth import PUBLIC
 from scheduler.api.deps import NowDep, ReadSessionDep
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.scheduling.rules import get_practitioner
-from scheduler.scheduling.schedule import resolve_location
 from scheduler.staff.calendar_feed import feed_appointments, feed_practitioner
 from scheduler.staff.day_sheet import ScheduledAppointment
 

@@ -13,13 +13,13 @@ from starlette.responses import Response
 from scheduler.api.auth import FrontDesk
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.errors import status_of
+from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import DomainError
 from scheduler.messaging.log import messages_of_visit
 from scheduler.models import Visit
 from scheduler.scheduling.availability import PartRequest, Slot
 from scheduler.scheduling.booking import reschedule_visit
-from scheduler.scheduling.rules import get_patient
 from scheduler.scheduling.slots import find_open_slots
 from scheduler.scheduling.visits import cancel_visit, check_in, complete, get_visit, mark_no_show
 from scheduler.staff.board import visit_parts

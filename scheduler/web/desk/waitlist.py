@@ -12,10 +12,10 @@ from scheduler.api.auth import FrontDesk
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.errors import status_of
 from scheduler.api.schemas.common import Text
+from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import DomainError
 from scheduler.models import Opening, Practitioner, Service
-from scheduler.scheduling.rules import get_patient
 from scheduler.waitlist.entries import (
     URGENCIES,
     Wants,

@@ -10,10 +10,10 @@ from starlette.responses import Response
 
 from scheduler.api.auth import PUBLIC
 from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.core.policy import current_policy
 from scheduler.core.wallclock import clinic_zone
 from scheduler.models import OfferStatus, Practitioner, WaitlistEntry, WaitlistOffer
-from scheduler.scheduling.schedule import resolve_location
 from scheduler.waitlist.offers import Answer, offer_by_link, service_names, take_offer
 from scheduler.web.patient.link import PRIVATE
 from scheduler.web.rendering import page
