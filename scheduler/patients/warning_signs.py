@@ -11,9 +11,9 @@ Method:
    kept as words of their own, an emoji ends a clause, other symbols are spaces; letters typed
    three or more times in a row count twice ("dizzzzy"); a few typos are mended ("dizzey",
    "tinglin").
-2. Lexicon (`sign_words`): one table of phrases per sign, small regular expressions over whole words ("*" stands
-   for up to two words in between). A short list of harmless phrases ("a little bleeding", "faint
-   bruise") covers words that would otherwise read as a sign.
+2. Lexicon (`sign_words`): one table of phrases per sign, small regular expressions over whole
+   words ("*" stands for up to two words in between). A short list of harmless phrases ("a
+   little bleeding", "faint bruise") covers words that would otherwise read as a sign.
 3. Negation after NegEx (Chapman et al., 2001): a trigger ("no", "not", "didnt", "without", ...)
    at most five words before a phrase negates it, unless the clause ends in between (punctuation,
    "but", "though", "still", ..., or a new subject such as "im"). Pseudo-negations ("not sure",
