@@ -33,9 +33,8 @@ async def write_session(database: Annotated[Engine, Depends(engine)]) -> AsyncIt
 
     A process makes one change at a time; the other requests wait their turn here, in the event
     loop, in order. Changes made side by side in one process only share its interpreter lock:
-    each takes longer and the slowest much longer (measured on PostgreSQL, 32 clients, 3
-    processes: 337 bookings/s with p99 252 ms one at a time; 278/s and p99 302 ms four at a
-    time). On SQLite only one transaction writes at a time anyway, and a request waiting here
+    each takes longer and the slowest much longer (docs/performance.md). On SQLite only one
+    transaction writes at a time anyway, and a request waiting here
     holds no worker thread and no connection while SQLite's busy handler sleeps. More processes
     (`triggerpoint serve --workers`) make more changes at once on PostgreSQL.
     """

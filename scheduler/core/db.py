@@ -21,7 +21,7 @@ BOOKING_WRITE = "triggerpoint_booking_write"
 # Connections a process keeps open to PostgreSQL. A server process reads for many requests at once
 # (one change at a time, but reads and sign-ins in its thread pool alongside); a pool smaller than
 # its usual load opens and closes a connection, and a PostgreSQL backend, for each request over it
-# (measured: 10% fewer bookings per second with the default of 5).
+# (docs/performance.md: fewer bookings per second with the default of 5).
 POOL_SIZE = 20
 
 
