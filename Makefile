@@ -10,7 +10,7 @@ demo: uv
 test: uv
 	$(UV) run --frozen pytest
 
-# The in-process tests again with the machine's clock 400 days ahead, as CI runs them.
+# The in-process tests again, on SQLite, with the machine's clock 400 days ahead, as CI runs them.
 test-ahead: uv
 	$(UV) run --frozen python -m tests.clock_ahead
 
