@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from bench.clinic_fixture import BOOKED_AT, TIME_ZONE, build_clinic
 from scheduler.core import db
+from scheduler.core.policy import Policy, current_policy
 from scheduler.models import (
     Appointment,
     Intake,
@@ -155,7 +156,14 @@ def prepare(engine: Engine, *, now: datetime, seed: int) -> BookingClinic:
         rooms = _rooms(session, exclude=set(reserved))
         everyone = list(session.exec(select(Patient.id).order_by(col(Patient.id))))
     with db.session(engine) as session:
-        races = _plan_races(session, now=now, first_day=first_day, hot=hot, rooms=reserved)
+        races = _plan_races(
+            session,
+            now=now,
+            first_day=first_day,
+            hot=hot,
+            rooms=reserved,
+            policy=current_policy(),  # the server reads the same settings
+        )
     return BookingClinic(
         zone=zone,
         days=days,
@@ -242,7 +250,13 @@ def _rooms(session: Session, *, exclude: set[int]) -> dict[RoomKind, list[int]]:
 
 
 def _plan_races(
-    session: Session, *, now: datetime, first_day: date, hot: Sequence[int], rooms: Sequence[int]
+    session: Session,
+    *,
+    now: datetime,
+    first_day: date,
+    hot: Sequence[int],
+    rooms: Sequence[int],
+    policy: Policy,
 ) -> list[Race]:
     """Starts where every racer's time is free: the grid is open at the start and the next two
     quarter hours, and the previous race on the practitioner is over."""
@@ -250,7 +264,12 @@ def _plan_races(
     for practitioner_id, room_id in zip(hot, rooms, strict=True):
         part = PartRequest(RACE_SERVICE, practitioner_id=practitioner_id, room_id=room_id)
         slots = find_open_slots(
-            session=session, now=now, parts=[part], first_day=first_day, days=DAYS
+            session=session,
+            now=now,
+            parts=[part],
+            first_day=first_day,
+            days=DAYS,
+            policy=policy,
         )
         open_starts = {slot.starts_at for slot in slots}
         free_after = datetime.min.replace(tzinfo=UTC)

@@ -31,7 +31,7 @@ from scheduler.models import (
 )
 from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.booking import book_visit
-from scheduler.scheduling.visits import complete
+from scheduler.scheduling.visits import cancel_visit, complete
 
 # Monday 23 November 2026, 07:00 in New York.
 CURRENT_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -160,7 +160,9 @@ def assessed_patient(
         practitioner=clinic.dana,
         now=CURRENT_TIME - timedelta(days=10),
     )
-    complete(session=session, now=CURRENT_TIME - timedelta(days=7), visit_id=visit.id or 0)
+    complete(
+        session=session, now=CURRENT_TIME - timedelta(days=7), visit_id=visit.id or 0, policy=POLICY
+    )
     return patient
 
 
@@ -187,6 +189,24 @@ def book(
         patient_id=patient.id or 0,
         start=start,
         parts=parts,
+        policy=POLICY,
+    )
+
+
+def cancel(
+    session: Session,
+    visit: Visit,
+    *,
+    reason: str = "",
+    by: str = "front desk",
+    now: datetime = CURRENT_TIME,
+) -> Visit:
+    return cancel_visit(
+        session=session,
+        now=now,
+        visit_id=visit.id or 0,
+        reason=reason,
+        cancelled_by=by,
         policy=POLICY,
     )
 

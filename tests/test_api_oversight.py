@@ -2,7 +2,7 @@
 
 from scheduler.patients.replies import receive_text
 from tests.api_fixtures import error_of, scene
-from tests.factories import CURRENT_TIME, assessed_patient
+from tests.factories import CURRENT_TIME, POLICY, assessed_patient
 from tests.web_fixtures import Web
 
 
@@ -84,6 +84,7 @@ def test_it_gives_the_front_desk_the_replies_that_need_a_person(api: Web) -> Non
             from_phone=alex.phone,
             body="The area is swollen and hot, is that normal?",
             now=CURRENT_TIME,
+            policy=POLICY,
         )
 
     with api.api("frank") as client:

@@ -3,7 +3,7 @@
 from scheduler.core import audit, db
 from scheduler.patients.replies import receive_text
 from tests.api_fixtures import error_of, scene
-from tests.factories import CURRENT_TIME, assessed_patient, book, make_patient, next_weekday
+from tests.factories import CURRENT_TIME, POLICY, assessed_patient, book, make_patient, next_weekday
 from tests.web_fixtures import Web
 
 TUESDAY = next_weekday(1)
@@ -78,7 +78,12 @@ def test_it_shows_a_patient_with_visits_and_text_consent(api: Web) -> None:
         alex = assessed_patient(session, api.clinic)
         book(session, alex, api.clinic.at(TUESDAY, 9), "dry-needling-30")
         receive_text(
-            session, sid="SM" + "1" * 32, from_phone=alex.phone, body="STOP", now=CURRENT_TIME
+            session,
+            sid="SM" + "1" * 32,
+            from_phone=alex.phone,
+            body="STOP",
+            now=CURRENT_TIME,
+            policy=POLICY,
         )
 
     with api.api("frank") as client:

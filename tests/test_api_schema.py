@@ -28,7 +28,7 @@ from scheduler.core.db import make_engine
 from scheduler.patients.replies import receive_text
 from tests.api_fixtures import scene
 from tests.conftest import BACKENDS, empty_tables
-from tests.factories import CURRENT_TIME, assessed_patient, book, make_patient, next_weekday
+from tests.factories import CURRENT_TIME, POLICY, assessed_patient, book, make_patient, next_weekday
 from tests.web_fixtures import Web, serve_clinic
 
 # Examples per operation and generation mode; about 30 s per backend on a 2-core machine.
@@ -81,6 +81,7 @@ def seed(web: Web) -> None:
                 from_phone=patient.phone,
                 body=text,
                 now=CURRENT_TIME + timedelta(minutes=minute),
+                policy=POLICY,
             )
 
 

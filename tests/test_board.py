@@ -5,13 +5,12 @@ from sqlmodel import Session, col
 
 from scheduler.clinic.setup import add_time_off
 from scheduler.models import WorkingHours
-from scheduler.scheduling.visits import cancel_visit
 from scheduler.staff.board import clinic_day
 from tests.factories import (
-    CURRENT_TIME,
     Clinic,
     assessed_patient,
     book,
+    cancel,
     make_clinic,
     make_patient,
     next_weekday,
@@ -73,9 +72,7 @@ def test_it_shows_intake_flags_and_leaves_cancelled_visits_out(session: Session)
     bea = make_patient(session, intake=True, flags=["anticoagulants"])
     kept = book(session, bea, clinic.at(TUESDAY, 9), "massage-30", practitioner=clinic.lena)
     gone = book(session, bea, clinic.at(TUESDAY, 14), "massage-30", practitioner=clinic.lena)
-    cancel_visit(
-        session=session, now=CURRENT_TIME, visit_id=gone.id or 0, reason="ill", cancelled_by="x"
-    )
+    cancel(session, gone, reason="ill", by="x")
 
     board = clinic_day(session, day=TUESDAY)
 

@@ -28,7 +28,7 @@ from scheduler.scheduling.booking import book_visit
 from scheduler.scheduling.slots import find_open_slots
 from scheduler.scheduling.visits import complete
 from tests.conftest import missing_service
-from tests.factories import CURRENT_TIME, NEW_YORK, next_weekday
+from tests.factories import CURRENT_TIME, NEW_YORK, POLICY, next_weekday
 from tests.sent_texts import send_now
 from tests.twilio_fixtures import served
 from tests.web_fixtures import serve_app
@@ -51,7 +51,9 @@ def demo_clinic(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
     shutil.copy(sqlite_template, path)
     engine = db.make_engine(f"sqlite:///{path}")
     with db.booking_session(engine) as session, db.transaction(session):
-        seed_demo(session, now=CURRENT_TIME, time_zone="America/New_York", region="US")
+        seed_demo(
+            session, now=CURRENT_TIME, time_zone="America/New_York", region="US", policy=POLICY
+        )
         dana = session.exec(select(Practitioner).where(Practitioner.name == "Dana Whitfield")).one()
         assessed_maya(session, dana)
     yield engine
@@ -84,6 +86,7 @@ def assessed_maya(session: Session, dana: Practitioner) -> Patient:
         first_day=(CURRENT_TIME - timedelta(days=7)).astimezone(NEW_YORK).date(),
         days=3,
         patient_id=maya.id,
+        policy=POLICY,
     )[0]
     visit = book_visit(
         session=session,
@@ -91,8 +94,14 @@ def assessed_maya(session: Session, dana: Practitioner) -> Patient:
         patient_id=maya.id or 0,
         start=slot.starts_at,
         parts=[PartRequest(service="assessment-60", practitioner_id=dana.id)],
+        policy=POLICY,
     )
-    complete(session=session, now=slot.starts_at + timedelta(hours=1), visit_id=visit.id or 0)
+    complete(
+        session=session,
+        now=slot.starts_at + timedelta(hours=1),
+        visit_id=visit.id or 0,
+        policy=POLICY,
+    )
     session.add(  # her answer to the soreness check-in the morning after
         InboundMessage(
             provider_sid="SM-maya-soreness",
@@ -225,7 +234,7 @@ def maya_booked_on_tuesday(engine: Engine) -> Message:
         dana = session.exec(select(Practitioner).where(Practitioner.name == "Dana Whitfield")).one()
         parts = [PartRequest(service="dry-needling-30", practitioner_id=dana.id)]
         slot = find_open_slots(
-            session=session, now=CURRENT_TIME, parts=parts, first_day=TUESDAY, days=1
+            session=session, now=CURRENT_TIME, parts=parts, first_day=TUESDAY, days=1, policy=POLICY
         )[0]
         visit = book_visit(
             session=session,
@@ -233,6 +242,7 @@ def maya_booked_on_tuesday(engine: Engine) -> Message:
             patient_id=maya.id or 0,
             start=slot.starts_at,
             parts=parts,
+            policy=POLICY,
         )
         return session.exec(
             select(Message).where(Message.visit_id == visit.id, Message.kind == "reminder_24h")
@@ -249,6 +259,7 @@ def maya_texts(engine: Engine, *bodies: str) -> None:
                 from_phone="+12125550188",
                 body=body,
                 now=CURRENT_TIME - timedelta(minutes=len(bodies) - n),
+                policy=POLICY,
             )
 
 

@@ -3,7 +3,6 @@ from sqlmodel import Session
 
 from scheduler.core.errors import NotFound
 from scheduler.models import Role
-from scheduler.scheduling.visits import cancel_visit
 from scheduler.staff.accounts import add_user, set_user_active
 from scheduler.staff.calendar_feed import (
     feed_appointments,
@@ -11,7 +10,7 @@ from scheduler.staff.calendar_feed import (
     feed_token,
     issue_feed_token,
 )
-from tests.factories import CURRENT_TIME, assessed_patient, book, make_clinic, next_weekday
+from tests.factories import CURRENT_TIME, assessed_patient, book, cancel, make_clinic, next_weekday
 
 TUESDAY = next_weekday(1)
 
@@ -49,9 +48,7 @@ def test_it_feeds_booked_appointments_and_leaves_cancelled_ones_out(session: Ses
     alex = assessed_patient(session, clinic)
     kept = book(session, alex, clinic.at(TUESDAY, 9), "dry-needling-30", practitioner=clinic.dana)
     gone = book(session, alex, clinic.at(TUESDAY, 14), "dry-needling-15", practitioner=clinic.dana)
-    cancel_visit(
-        session=session, now=CURRENT_TIME, visit_id=gone.id or 0, reason="", cancelled_by="x"
-    )
+    cancel(session, gone, by="x")
 
     found = feed_appointments(session, practitioner_id=clinic.dana.id or 0, now=CURRENT_TIME)
 

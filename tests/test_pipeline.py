@@ -91,11 +91,20 @@ def test_it_sends_one_reminder_for_the_new_time_after_a_move(pipeline: Pipeline)
 
 def test_it_stops_texting_a_number_that_sent_stop_until_start(pipeline: Pipeline) -> None:
     with db.booking_session(pipeline.engine) as session, db.transaction(session):
-        receive_text(session, sid="SM" + "5" * 32, from_phone=ALEX, body="STOP", now=utc_now())
+        receive_text(
+            session, sid="SM" + "5" * 32, from_phone=ALEX, body="STOP", now=utc_now(), policy=POLICY
+        )
     pipeline.tick(pipeline.message("confirmation").send_at)
     assert pipeline.bodies(1, timeout=3) == []
     with db.booking_session(pipeline.engine) as session, db.transaction(session):
-        receive_text(session, sid="SM" + "6" * 32, from_phone=ALEX, body="START", now=utc_now())
+        receive_text(
+            session,
+            sid="SM" + "6" * 32,
+            from_phone=ALEX,
+            body="START",
+            now=utc_now(),
+            policy=POLICY,
+        )
 
     pipeline.tick(utc_now())  # the answer to START goes at once
     pipeline.tick(pipeline.message("reminder_24h").send_at)

@@ -13,9 +13,18 @@ from scheduler.messaging.log import replies_needing_attention
 from scheduler.models import InboundMessage, Message, MessageStatus, SmsOptOut, Visit
 from scheduler.patients.replies import receive_text
 from scheduler.scheduling.visits import complete
-from tests.factories import CURRENT_TIME, Clinic, assessed_patient, book, make_clinic, next_weekday
+from tests.factories import (
+    CURRENT_TIME,
+    POLICY,
+    Clinic,
+    assessed_patient,
+    book,
+    make_clinic,
+    next_weekday,
+)
 
 ALEX = "+12125550101"
+STRANGER = "+12125550199"  # no patient has this number
 
 
 @dataclass
@@ -25,9 +34,13 @@ class Alex:
     treated: Visit  # dry needling last Friday, completed, its aftercare sent
     upcoming: Visit  # the next booked visit
 
-    def text(self, body: str, *, at: datetime = CURRENT_TIME, sid: str = "") -> InboundMessage:
+    def text(
+        self, body: str, *, at: datetime = CURRENT_TIME, sid: str = "", from_phone: str = ALEX
+    ) -> InboundMessage:
         sid = sid or f"SM{abs(hash((body, at))):032d}"[:34]
-        return receive_text(self.session, sid=sid, from_phone=ALEX, body=body, now=at)
+        return receive_text(
+            self.session, sid=sid, from_phone=from_phone, body=body, now=at, policy=POLICY
+        )
 
     def replies(self) -> list[str]:
         query = select(Message.template).where(Message.kind == "reply").order_by(col(Message.id))
@@ -52,7 +65,9 @@ def alex(engine: Engine) -> Iterator[Alex]:
             practitioner=clinic.dana,
             now=CURRENT_TIME - timedelta(days=5),
         )
-        complete(session=session, now=clinic.at(friday, 10, 30), visit_id=treated.id or 0)
+        complete(
+            session=session, now=clinic.at(friday, 10, 30), visit_id=treated.id or 0, policy=POLICY
+        )
         send_aftercare(session, treated, until=CURRENT_TIME - timedelta(hours=2))
         upcoming = book(session, patient, clinic.at(next_weekday(3), 10), "massage-30")
         yield Alex(session, clinic, treated, upcoming)
@@ -145,18 +160,14 @@ def test_it_thanks_a_patient_for_a_reply_for_the_desk_at_most_once_a_day(alex: A
 
 
 def test_it_does_not_thank_a_number_it_does_not_know(alex: Alex) -> None:
-    reply = receive_text(
-        alex.session, sid="SM" + "9" * 32, from_phone="+12125550199", body="hi", now=CURRENT_TIME
-    )
+    reply = alex.text("hi", sid="SM" + "9" * 32, from_phone=STRANGER)
 
     assert (reply.patient_id, reply.needs_attention) == (None, True)
     assert alex.replies() == []
 
 
 def test_it_keeps_an_opt_out_from_an_unknown_number_out_of_the_inbox(alex: Alex) -> None:
-    reply = receive_text(
-        alex.session, sid="SM" + "8" * 32, from_phone="+12125550199", body="STOP", now=CURRENT_TIME
-    )
+    reply = alex.text("STOP", sid="SM" + "8" * 32, from_phone=STRANGER)
 
     assert (reply.meaning, reply.needs_attention) == ("stop", False)
-    assert alex.session.get(SmsOptOut, "+12125550199") is not None
+    assert alex.session.get(SmsOptOut, STRANGER) is not None

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from scheduler.core import db, signing
 from scheduler.core.policy import Policy
-from scheduler.messaging import sending
+from scheduler.messaging import sending, statements
 from scheduler.models import Message, MessageStatus, MessageTemplate, Patient, SmsOptOut, Visit
 from scheduler.patients.replies import receive_text
 from scheduler.scheduling.booking import reschedule_visit
@@ -282,14 +282,14 @@ def test_a_claim_refuses_a_patient_who_withdrew_after_the_read(
     due = world.clinic.at(TODAY, 8)
     [confirmation_id] = hand_out(world, due)
     with db.session(world.engine) as session:
-        read = session.execute(sending.READ, {"message_id": confirmation_id}).one()
+        read = session.execute(statements.READ, {"message_id": confirmation_id}).one()
     with db.session(world.engine) as session, db.transaction(session):
         session.execute(WITHDRAWALS[withdrawal])
 
     with db.autocommit_connection(world.engine) as connection:
         stale = {"message_id": confirmation_id, "now": due, "words": "Hello"}
         stale |= {"visit_status": read.visit_status, "visit_version_now": read.visit_version_now}
-        claimed = connection.execute(sending.CLAIM, stale).one_or_none()
+        claimed = connection.execute(statements.CLAIM, stale).one_or_none()
         ready = sending.claim_for_sending(
             connection, message_id=confirmation_id, now=due, policy=POLICY, public_url=PUBLIC_URL
         )
@@ -301,7 +301,12 @@ def test_a_claim_refuses_a_patient_who_withdrew_after_the_read(
 def test_it_answers_a_text_that_belongs_to_no_visit_in_the_clinics_name(world: World) -> None:
     with db.booking_session(world.engine) as session, db.transaction(session):
         receive_text(
-            session, sid="SM" + "1" * 32, from_phone="+12125550101", body="HELP", now=CURRENT_TIME
+            session,
+            sid="SM" + "1" * 32,
+            from_phone="+12125550101",
+            body="HELP",
+            now=CURRENT_TIME,
+            policy=POLICY,
         )
     sender = FakeSender()
 

@@ -6,12 +6,13 @@ from sqlmodel import Session, col, select
 from scheduler.core.errors import Conflict, RuleViolation
 from scheduler.models import Appointment, Visit, VisitStatus
 from scheduler.scheduling.booking import reschedule_visit
-from scheduler.scheduling.visits import cancel_visit, check_in, complete, mark_no_show
+from scheduler.scheduling.visits import check_in, complete, mark_no_show
 from tests.factories import (
     CURRENT_TIME,
     POLICY,
     assessed_patient,
     book,
+    cancel,
     make_clinic,
     make_patient,
     next_weekday,
@@ -35,17 +36,6 @@ def move(
         visit_id=visit.id or 0,
         start=start,
         expected_version=expected_version,
-        policy=POLICY,
-    )
-
-
-def cancel(session: Session, visit: Visit, *, now: datetime, reason: str, by: str) -> Visit:
-    return cancel_visit(
-        session=session,
-        now=now,
-        visit_id=visit.id or 0,
-        reason=reason,
-        cancelled_by=by,
         policy=POLICY,
     )
 
@@ -159,7 +149,9 @@ def test_it_follows_a_visit_through_the_day(session: Session) -> None:
     visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
 
     check_in(session=session, now=clinic.at(TUESDAY, 9, 55), visit_id=visit.id or 0)
-    done = complete(session=session, now=clinic.at(TUESDAY, 10, 40), visit_id=visit.id or 0)
+    done = complete(
+        session=session, now=clinic.at(TUESDAY, 10, 40), visit_id=visit.id or 0, policy=POLICY
+    )
 
     assert done.status == VisitStatus.COMPLETED
     assert done.checked_in_at == clinic.at(TUESDAY, 9, 55)

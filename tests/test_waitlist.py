@@ -108,7 +108,7 @@ def offer_texts(session: Session) -> list[Message]:
 
 
 def reply(session: Session, phone: str, body: str, now: datetime, sid: str) -> str:
-    inbound = receive_text(session, sid=sid, from_phone=phone, body=body, now=now)
+    inbound = receive_text(session, sid=sid, from_phone=phone, body=body, now=now, policy=POLICY)
     answer = session.exec(
         select(Message).where(Message.idempotency_key == f"reply:{inbound.provider_sid}")
     ).one()

@@ -2,7 +2,7 @@ import re
 from datetime import timedelta
 
 from scheduler.patients.replies import receive_text
-from tests.factories import CURRENT_TIME, assessed_patient, book, next_weekday
+from tests.factories import CURRENT_TIME, POLICY, assessed_patient, book, next_weekday
 from tests.web_fixtures import Web
 from tests.web_pages import audit_actions, clinic_data, submit
 
@@ -17,6 +17,7 @@ def seed_replies(web: Web) -> list[int]:
                 from_phone=alex.phone,
                 body=body,
                 now=CURRENT_TIME - timedelta(hours=3 - n),
+                policy=POLICY,
             )
             for n, body in enumerate(("Can I come Thursday instead?", "HELP", "I feel dizzy"))
         ]
@@ -45,7 +46,12 @@ def test_it_puts_a_texted_cancel_at_the_top_naming_the_next_visit(pages: Web) ->
         thursday = next_weekday(3)
         book(session, alex, pages.clinic.at(thursday, 10), "dry-needling-30", "massage-60")
         receive_text(
-            session, sid="SMcancel", from_phone=alex.phone, body="cancel", now=CURRENT_TIME
+            session,
+            sid="SMcancel",
+            from_phone=alex.phone,
+            body="cancel",
+            now=CURRENT_TIME,
+            policy=POLICY,
         )
 
     with pages.browser("frank") as client:

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from scheduler.core import db
 from scheduler.core.policy import Policy
-from scheduler.messaging.sending import claim_for_sending, record_accepted, record_failure
+from scheduler.messaging.outcomes import record_accepted, record_failure
+from scheduler.messaging.sending import claim_for_sending
 from scheduler.models import Message
 from workers.sms import SmsError, SmsGateway, mask_phone
 

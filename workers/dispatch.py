@@ -21,7 +21,8 @@ from sqlmodel import col
 
 from scheduler.core import db
 from scheduler.core.policy import Policy
-from scheduler.messaging.sending import FORGET_CLEARING, clear_for_sending
+from scheduler.messaging.sending import clear_for_sending
+from scheduler.messaging.statements import FORGET_CLEARING
 from scheduler.models import Message, MessageStatus
 from scheduler.waitlist.offers import offer_openings
 

@@ -1,4 +1,4 @@
-"""What every route may ask for: settings, a database session, the clock."""
+"""What every route may ask for: settings, the scheduling policy, a database session, the clock."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from scheduler.core import db
 from scheduler.core.clock import utc_now
+from scheduler.core.policy import Policy, current_policy
 from scheduler.core.settings import Settings, get_settings
 
 
@@ -69,6 +70,16 @@ def _writer(database: Engine) -> asyncio.Lock:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+# The routes hand it to the core, which never reads the settings for it.
+async def policy() -> Policy:
+    """The clinic's rules, on the event loop: a sync dependency would take a trip through the
+    thread pool, and in a write route while the process's write turn is held."""
+    return current_policy()
+
+
+PolicyDep = Annotated[Policy, Depends(policy)]
 ReadSessionDep = Annotated[Session, Depends(read_session)]
 # Committed before the response leaves: a 2xx means the change is saved.
 WriteSessionDep = Annotated[Session, Depends(write_session, scope="function")]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from twilio.request_validator import RequestValidator
 
 from scheduler.api.auth import PUBLIC
-from scheduler.api.deps import NowDep, SettingsDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, SettingsDep, WriteSessionDep
 from scheduler.messaging.delivery_status import apply_status
 from scheduler.patients.replies import receive_text
 
@@ -53,12 +53,15 @@ def status_callback(
 
 
 @router.post("/inbound")
-def inbound_text(form: SignedForm, session: WriteSessionDep, now: NowDep) -> Response:
+def inbound_text(
+    form: SignedForm, session: WriteSessionDep, now: NowDep, policy: PolicyDep
+) -> Response:
     receive_text(
         session,
         sid=form.get("MessageSid", ""),
         from_phone=form.get("From", ""),
         body=form.get("Body", ""),
         now=now,
+        policy=policy,
     )
     return Response(EMPTY_TWIML, media_type="application/xml")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from scheduler.api.auth import FrontDesk
-from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.schemas.common import ERRORS, Day, PathId, QueryId, Text
 from scheduler.api.schemas.visits import (
     AppointmentRequest,
@@ -50,6 +50,7 @@ def availability(
     *,
     session: ReadSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     _user: FrontDesk,
     services: Annotated[
         ServiceList, Query(description="Codes in visit order", examples=["dry-needling-30"])
@@ -72,12 +73,15 @@ def availability(
         days=days,
         location_id=location_id,
         patient_id=patient_id,
+        policy=policy,
     )
     return Availability(slots=[slot_public(slot) for slot in slots])
 
 
 @router.post("/visits", status_code=201)
-def book(body: VisitCreate, session: WriteSessionDep, now: NowDep, user: FrontDesk) -> VisitPublic:
+def book(
+    body: VisitCreate, session: WriteSessionDep, now: NowDep, policy: PolicyDep, user: FrontDesk
+) -> VisitPublic:
     """Book the parts back to back from `start`: 409 when the time is taken, 422 (with the field
     at fault) when a rule refuses it."""
     visit = book_visit(
@@ -88,13 +92,14 @@ def book(body: VisitCreate, session: WriteSessionDep, now: NowDep, user: FrontDe
         parts=requested_parts(body.appointments),
         location_id=body.location_id,
         booked_by=audit.staff(user),
+        policy=policy,
     )
     return visit_public(view_visit(session, visit.id or 0))
 
 
 @router.post("/visits/series", status_code=201)
 def book_plan(
-    body: SeriesCreate, session: WriteSessionDep, now: NowDep, user: FrontDesk
+    body: SeriesCreate, session: WriteSessionDep, now: NowDep, policy: PolicyDep, user: FrontDesk
 ) -> PlanPublic:
     """A treatment plan: `count` visits at the same local time, `every_days` apart, all or none."""
     plan = book_series(
@@ -107,6 +112,7 @@ def book_plan(
         every=timedelta(days=body.every_days),
         location_id=body.location_id,
         booked_by=audit.staff(user),
+        policy=policy,
     )
     visits = visit_views(session, visits_of_plan(session, plan.id or 0))
     return PlanPublic(
@@ -123,7 +129,13 @@ def show_visit(visit_id: PathId, session: ReadSessionDep, _user: FrontDesk) -> V
 
 @router.post("/visits/{visit_id}/reschedule")
 def move(
-    visit_id: PathId, body: Reschedule, session: WriteSessionDep, now: NowDep, user: FrontDesk
+    visit_id: PathId,
+    body: Reschedule,
+    *,
+    session: WriteSessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    user: FrontDesk,
 ) -> VisitPublic:
     """Move the whole visit, same practitioners; its texts follow."""
     reschedule_visit(
@@ -133,13 +145,20 @@ def move(
         start=body.start,
         expected_version=body.version,
         actor=audit.staff(user),
+        policy=policy,
     )
     return visit_public(view_visit(session, visit_id))
 
 
 @router.post("/visits/{visit_id}/cancel")
 def cancel(
-    visit_id: PathId, body: Cancellation, session: WriteSessionDep, now: NowDep, user: FrontDesk
+    visit_id: PathId,
+    body: Cancellation,
+    *,
+    session: WriteSessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    user: FrontDesk,
 ) -> VisitPublic:
     cancel_visit(
         session=session,
@@ -147,6 +166,7 @@ def cancel(
         visit_id=visit_id,
         reason=body.reason,
         cancelled_by=audit.staff(user),
+        policy=policy,
     )
     return visit_public(view_visit(session, visit_id))
 
@@ -158,9 +178,11 @@ def arrive(visit_id: PathId, session: WriteSessionDep, now: NowDep, user: FrontD
 
 
 @router.post("/visits/{visit_id}/complete")
-def finish(visit_id: PathId, session: WriteSessionDep, now: NowDep, user: FrontDesk) -> VisitPublic:
+def finish(
+    visit_id: PathId, session: WriteSessionDep, now: NowDep, policy: PolicyDep, user: FrontDesk
+) -> VisitPublic:
     """Completed; the aftercare texts follow."""
-    complete(session=session, now=now, visit_id=visit_id, actor=audit.staff(user))
+    complete(session=session, now=now, visit_id=visit_id, policy=policy, actor=audit.staff(user))
     return visit_public(view_visit(session, visit_id))
 
 

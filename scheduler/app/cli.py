@@ -19,6 +19,7 @@ from scheduler.core import db
 from scheduler.core.clock import utc_now
 from scheduler.core.errors import DomainError
 from scheduler.core.logs import configure_logging
+from scheduler.core.policy import current_policy
 from scheduler.core.settings import get_settings
 from scheduler.core.wallclock import clinic_zone
 from scheduler.models import Location, Practitioner, Role, Room
@@ -106,6 +107,7 @@ def overview() -> None:
             parts=[PartRequest("dry-needling-30"), PartRequest("massage-60")],
             first_day=day,
             days=7,
+            policy=current_policy(),
         )
         _print_slots(session, slots[:DEMO_SLOTS], zone)
 
@@ -137,7 +139,12 @@ def availability(
         try:
             parts = parts_for(session, codes, practitioner)
             slots = find_open_slots(
-                session=session, now=utc_now(), parts=parts, first_day=_day(from_), days=days
+                session=session,
+                now=utc_now(),
+                parts=parts,
+                first_day=_day(from_),
+                days=days,
+                policy=current_policy(),
             )
         except DomainError as error:
             _fail(error)

@@ -126,7 +126,8 @@ def seed_catalogue(session: Session) -> None:
 
 
 def ensure_demo_clinic(settings: Settings, *, now: datetime) -> bool:
-    """Migrate, then seed the demo clinic unless the database already holds a clinic."""
+    """Migrate, then seed the demo clinic unless the database already holds a clinic; the
+    policy is the one these settings make."""
     migrate.upgrade(settings.database_url)
     with (
         db.booking_session(db.make_engine(settings.database_url)) as session,
@@ -135,12 +136,18 @@ def ensure_demo_clinic(settings: Settings, *, now: datetime) -> bool:
         if session.exec(select(Location)).first() is not None:
             return False
         seed_demo(
-            session, now=now, time_zone=settings.clinic_time_zone, region=settings.phone_region
+            session,
+            now=now,
+            time_zone=settings.clinic_time_zone,
+            region=settings.phone_region,
+            policy=Policy.from_settings(settings),
         )
     return True
 
 
-def seed_demo(session: Session, *, now: datetime, time_zone: str, region: str) -> Location:
+def seed_demo(
+    session: Session, *, now: datetime, time_zone: str, region: str, policy: Policy
+) -> Location:
     """The demo clinic around `now`: a week of past visits and a week and a half ahead."""
     today = now.astimezone(clinic_zone(time_zone)).date()
     location = create_location(
@@ -156,7 +163,7 @@ def seed_demo(session: Session, *, now: datetime, time_zone: str, region: str) -
     seed_catalogue(session)
     _seed_practitioners(session, location, today)
     patients = _seed_patients(session, now, region)
-    _seed_visits(session, now, location, patients)
+    _seed_visits(session, now, location, patients, policy=policy)
     _seed_staff(session, now)
     return location
 
@@ -231,12 +238,15 @@ def _seed_patients(session: Session, now: datetime, region: str) -> list[int]:
     return ids
 
 
-def _seed_visits(session: Session, now: datetime, location: Location, patients: list[int]) -> None:
-    """Each patient's first visit is an assessment, then a mix; what does not fit is skipped."""
+def _seed_visits(
+    session: Session, now: datetime, location: Location, patients: list[int], *, policy: Policy
+) -> None:
+    """Each patient's first visit is an assessment, then a mix; what does not fit is skipped.
+    They are booked under the default policy; `policy` plans the aftercare of those completed."""
     rng = random.Random(11)
     zone = clinic_zone(location.time_zone)
     first_day = now.astimezone(zone).date() - timedelta(days=7)
-    policy = Policy()
+    defaults = Policy()
     assessed: set[int] = set()
     for offset in range(18):
         day = first_day + timedelta(days=offset)
@@ -256,10 +266,15 @@ def _seed_visits(session: Session, now: datetime, location: Location, patients: 
                         parts=[PartRequest(service=code) for code in menu],
                         location_id=location.id,
                         booked_by="demo",
-                        policy=policy,
+                        policy=defaults,
                     )
             except DomainError:
                 continue  # taken, closed, or no intake yet: a real front desk would move on
             assessed.add(patient_id)
             if start + timedelta(hours=2) < now:
-                complete(session=session, now=start + timedelta(hours=1), visit_id=visit.id or 0)
+                complete(
+                    session=session,
+                    now=start + timedelta(hours=1),
+                    visit_id=visit.id or 0,
+                    policy=policy,
+                )

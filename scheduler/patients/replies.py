@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from scheduler.core.policy import current_policy
+from scheduler.core.policy import Policy
 from scheduler.messaging.sending import opt_out
 from scheduler.models import (
     Appointment,
@@ -71,9 +71,10 @@ class Context:
 
 
 def receive_text(
-    session: Session, *, sid: str, from_phone: str, body: str, now: datetime
+    session: Session, *, sid: str, from_phone: str, body: str, now: datetime, policy: Policy
 ) -> InboundMessage:
-    """Store an inbound text once (by provider SID) and act on it."""
+    """Store an inbound text once (by provider SID) and act on it; a yes that takes a waitlist
+    offer books under `policy`."""
     existing = session.exec(
         select(InboundMessage).where(InboundMessage.provider_sid == sid)
     ).first()
@@ -100,17 +101,22 @@ def receive_text(
     session.add(inbound)
     session.flush()
     if offer is not None:
-        _answer_offer(session, inbound, offer, now=now)
+        _answer_offer(session, inbound, offer, now=now, policy=policy)
     else:
         _act(session, understood, inbound, context=context, now=now)
     return inbound
 
 
 def _answer_offer(
-    session: Session, inbound: InboundMessage, offer: WaitlistOffer, *, now: datetime
+    session: Session,
+    inbound: InboundMessage,
+    offer: WaitlistOffer,
+    *,
+    now: datetime,
+    policy: Policy,
 ) -> None:
     """A yes to a waitlist offer: the time is booked for the patient, or it is taken already."""
-    answer = take_offer(session, offer_id=offer.id or 0, now=now, policy=current_policy())
+    answer = take_offer(session, offer_id=offer.id or 0, now=now, policy=policy)
     inbound.visit_id = answer.visit.id if answer.visit else None
     session.add(inbound)
     template = "waitlist_booked" if answer.outcome == "booked" else "waitlist_taken"

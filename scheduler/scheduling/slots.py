@@ -9,7 +9,7 @@ from sqlmodel import Session
 from scheduler.clinic.catalogue import resolve_location
 from scheduler.core.errors import RuleViolation
 from scheduler.core.intervals import epoch
-from scheduler.core.policy import Policy, current_policy
+from scheduler.core.policy import Policy
 from scheduler.scheduling.availability import PartRequest, Slot, find_slots, grid_starts
 from scheduler.scheduling.part_fit import may_deliver
 from scheduler.scheduling.rules import check_may_deliver, get_practitioner
@@ -28,7 +28,7 @@ def find_open_slots(
     location_id: int | None = None,
     patient_id: int | None = None,
     excluding_visit: int | None = None,
-    policy: Policy | None = None,
+    policy: Policy,
 ) -> list[Slot]:
     """Starts on the grid at which the whole visit can be booked, with who and where.
 
@@ -43,7 +43,6 @@ def find_open_slots(
         raise RuleViolation(
             f"Search 1 to {MAX_DAYS} days at a time.", field="days", code="bad_days"
         )
-    policy = policy or current_policy()
     location = resolve_location(session, location_id)
     window = [first_day + timedelta(days=n) for n in range(days)]
     schedule = load_schedule(

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from scheduler.core import audit
 from scheduler.core.db import require_booking_session
 from scheduler.core.errors import NotFound, RuleViolation
-from scheduler.core.policy import Policy, current_policy
+from scheduler.core.policy import Policy
 from scheduler.messaging import outbox
 from scheduler.models import Appointment, Service, Visit, VisitStatus
 from scheduler.scheduling.openings import record_freed_visit
@@ -105,10 +105,9 @@ def cancel_visit(
     visit_id: int,
     reason: str,
     cancelled_by: str,
-    policy: Policy | None = None,
+    policy: Policy,
 ) -> Visit:
     """Cancel, keeping the rows; "late" when inside the clinic's late-cancel window."""
-    policy = policy or current_policy()
     late = is_late_cancel(visit_start(session, visit_id), now=now, policy=policy)
     visit = _change_status(
         session,
@@ -152,7 +151,7 @@ def complete(
     session: Session,
     now: datetime,
     visit_id: int,
-    policy: Policy | None = None,
+    policy: Policy,
     actor: str = "system",
 ) -> Visit:
     """Completed, with the aftercare texts that follow."""
@@ -164,7 +163,7 @@ def complete(
         verb="completed",
         completed_at=now,
     )
-    outbox.on_completed(session, visit=visit, now=now, policy=policy or current_policy())
+    outbox.on_completed(session, visit=visit, now=now, policy=policy)
     _audit(session, visit, actor, now)
     return visit
 

@@ -10,11 +10,11 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from scheduler.api.auth import Admin
-from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.errors import status_of
 from scheduler.core import audit
 from scheduler.core.errors import DomainError
-from scheduler.core.policy import current_policy
+from scheduler.core.policy import Policy
 from scheduler.messaging.send_window import reset_send_window, send_window, set_send_window
 from scheduler.messaging.templates import BUILT_IN, preview_template, save_template, template_states
 from scheduler.web.admin.page import admin_page
@@ -77,8 +77,8 @@ def change_template(
 
 
 @router.get("/admin/send-window")
-def window(request: Request, session: ReadSessionDep, _user: Admin) -> Response:
-    return _window_page(request, session)
+def window(request: Request, session: ReadSessionDep, policy: PolicyDep, _user: Admin) -> Response:
+    return _window_page(request, session, policy)
 
 
 @router.post("/admin/send-window")
@@ -87,6 +87,7 @@ def change_window(
     *,
     session: WriteSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     user: Admin,
     form: Annotated[WindowForm, Form()],
 ) -> Response:
@@ -96,7 +97,7 @@ def change_window(
             session, opens=form.opens, closes=form.closes, actor=audit.staff(user), now=now
         ),
         then="/admin/send-window",
-        refused=lambda error: _window_page(request, session, error),
+        refused=lambda error: _window_page(request, session, policy, error),
     )
 
 
@@ -159,8 +160,9 @@ def _preview(
     )
 
 
-def _window_page(request: Request, session: Session, error: DomainError | None = None) -> Response:
-    policy = current_policy()
+def _window_page(
+    request: Request, session: Session, policy: Policy, error: DomainError | None = None
+) -> Response:
     opens, closes = send_window(session, policy)
     return admin_page(
         request,

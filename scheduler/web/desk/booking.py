@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 from starlette.responses import Response
 
 from scheduler.api.auth import FrontDesk
-from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.errors import status_of
 from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import DomainError, RuleViolation
+from scheduler.core.policy import Policy
 from scheduler.core.wallclock import wall_time
 from scheduler.models import Patient, Practitioner, Room, Service
 from scheduler.scheduling.availability import PartRequest, Slot
@@ -79,12 +80,13 @@ def find_a_time(
     *,
     session: ReadSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     _user: FrontDesk,
     query: Annotated[FindQuery, Query()],
 ) -> Response:
     clock = clinic_clock(session, now)
     search = _search(query, clock)
-    outcome = _outcome(session, now, clock, search)
+    outcome = _outcome(session, now, clock, search, policy=policy)
     return _page(request, session, now=now, clock=clock, search=search, outcome=outcome)
 
 
@@ -94,6 +96,7 @@ def book(
     *,
     session: WriteSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     user: FrontDesk,
     form: Annotated[BookForm, Form()],
 ) -> Response:
@@ -102,7 +105,7 @@ def book(
     starts = slot_start(form.slot)
 
     def refused(error: DomainError) -> Response:
-        outcome = _outcome(session, now, clock, search)
+        outcome = _outcome(session, now, clock, search, policy=policy)
         outcome.error = error.message
         return _page(
             request,
@@ -124,6 +127,7 @@ def book(
             parts=_slot_parts(form.slot, form.service),
             location_id=clock.location.id,
             booked_by=audit.staff(user),
+            policy=policy,
         ),
         done=lambda visit: see_other(
             f"/board?day={starts.astimezone(clock.zone).date()}&visit={visit.id}"
@@ -147,7 +151,9 @@ def _search(query: FindQuery, clock: ClinicClock) -> Search:
     )
 
 
-def _outcome(session: Session, now: datetime, clock: ClinicClock, search: Search) -> Outcome:
+def _outcome(
+    session: Session, now: datetime, clock: ClinicClock, search: Search, *, policy: Policy
+) -> Outcome:
     outcome = Outcome()
     if not search.services:
         return outcome
@@ -160,6 +166,7 @@ def _outcome(session: Session, now: datetime, clock: ClinicClock, search: Search
             first_day=search.first_day,
             days=search.days,
             patient_id=search.patient_id,
+            policy=policy,
         )
     except DomainError as error:
         outcome.error = error.message

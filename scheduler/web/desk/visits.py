@@ -3,6 +3,7 @@ move, cancel, check in, complete, mark a no-show."""
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -11,11 +12,12 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from scheduler.api.auth import FrontDesk
-from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.errors import status_of
 from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import DomainError
+from scheduler.core.policy import Policy
 from scheduler.messaging.log import messages_of_visit
 from scheduler.models import Visit
 from scheduler.scheduling.availability import PartRequest, Slot
@@ -32,11 +34,6 @@ router = APIRouter(include_in_schema=False)
 
 
 Step = Literal["check-in", "complete", "no-show"]
-STEPS: dict[str, Callable[..., Visit]] = {
-    "check-in": check_in,
-    "complete": complete,
-    "no-show": mark_no_show,
-}
 
 
 class CancelForm(BaseModel):
@@ -61,6 +58,7 @@ def cancel(
     *,
     session: WriteSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     user: FrontDesk,
     visit_id: int,
     form: Annotated[CancelForm, Form()],
@@ -76,6 +74,7 @@ def cancel(
             visit_id=visit_id,
             reason=form.reason.strip(),
             cancelled_by=audit.staff(user),
+            policy=policy,
         ),
     )
 
@@ -86,6 +85,7 @@ def progress(
     *,
     session: WriteSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     user: FrontDesk,
     visit_id: int,
     step: Step,
@@ -96,7 +96,7 @@ def progress(
         session,
         now=now,
         visit_id=visit_id,
-        change=lambda: STEPS[step](
+        change=lambda: _steps(policy)[step](
             session=session, now=now, visit_id=visit_id, actor=audit.staff(user)
         ),
     )
@@ -108,6 +108,7 @@ def reschedule_page(
     *,
     session: ReadSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     _user: FrontDesk,
     visit_id: int,
     day: str | None = None,
@@ -115,7 +116,7 @@ def reschedule_page(
 ) -> Response:
     first_day = chosen_day(day, today=clinic_clock(session, now).today)
     return _reschedule_page(
-        request, session, now=now, visit_id=visit_id, first_day=first_day, days=days
+        request, session, now=now, visit_id=visit_id, first_day=first_day, days=days, policy=policy
     )
 
 
@@ -125,6 +126,7 @@ def move(
     *,
     session: WriteSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     user: FrontDesk,
     visit_id: int,
     form: Annotated[MoveForm, Form()],
@@ -139,6 +141,7 @@ def move(
             start=form.start,
             expected_version=form.version,
             actor=audit.staff(user),
+            policy=policy,
         ),
         done=lambda _: see_other(
             f"/board?day={form.start.astimezone(zone).date()}&visit={visit_id}"
@@ -150,9 +153,19 @@ def move(
             visit_id=visit_id,
             first_day=form.start.astimezone(zone).date(),
             days=5,
+            policy=policy,
             error=error,
         ),
     )
+
+
+def _steps(policy: Policy) -> dict[str, Callable[..., Visit]]:
+    """Each step's core function; completing plans the aftercare texts, so it takes the policy."""
+    return {
+        "check-in": check_in,
+        "complete": partial(complete, policy=policy),
+        "no-show": mark_no_show,
+    }
 
 
 def _change(
@@ -213,6 +226,7 @@ def _reschedule_page(
     visit_id: int,
     first_day: date,
     days: int,
+    policy: Policy,
     error: DomainError | None = None,
 ) -> Response:
     visit = get_visit(session, visit_id)
@@ -220,7 +234,7 @@ def _reschedule_page(
     days = days if days in DAY_CHOICES else 5
     first_day = max(first_day, clock.today)
     slots, refusal = _open_times(
-        session, now=now, visit=visit, clock=clock, first_day=first_day, days=days
+        session, now=now, visit=visit, clock=clock, first_day=first_day, days=days, policy=policy
     )
     return page(
         request,
@@ -241,7 +255,14 @@ def _reschedule_page(
 
 
 def _open_times(
-    session: Session, *, now: datetime, visit: Visit, clock: ClinicClock, first_day: date, days: int
+    session: Session,
+    *,
+    now: datetime,
+    visit: Visit,
+    clock: ClinicClock,
+    first_day: date,
+    days: int,
+    policy: Policy,
 ) -> tuple[dict[date, list[Slot]], str | None]:
     """Where the visit could move: the same services with the same practitioners."""
     parts = visit_parts(session, visit_id=visit.id or 0)
@@ -258,6 +279,7 @@ def _open_times(
             location_id=visit.location_id,
             patient_id=visit.patient_id,
             excluding_visit=visit.id,
+            policy=policy,
         )
     except DomainError as refused:
         return {}, refused.message

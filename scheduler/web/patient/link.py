@@ -11,15 +11,15 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
 from scheduler.api.auth import PUBLIC
-from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.errors import status_of
 from scheduler.core.errors import DomainError, RuleViolation
-from scheduler.core.policy import Policy, current_policy
+from scheduler.core.policy import Policy
 from scheduler.patients.links import (
     DAYS_AT_A_TIME,
     LinkedVisit,
@@ -37,7 +37,6 @@ from scheduler.web.forms import attempt, see_other
 from scheduler.web.rendering import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
-PolicyDep = Annotated[Policy, Depends(current_policy)]
 Done = Literal["confirmed", "moved"]
 PRIVATE = {
     "Referrer-Policy": "no-referrer",  # the token is in the address

@@ -9,9 +9,8 @@ from sqlmodel import Session, col, select
 from starlette.responses import Response
 
 from scheduler.api.auth import PUBLIC
-from scheduler.api.deps import NowDep, ReadSessionDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, WriteSessionDep
 from scheduler.clinic.catalogue import resolve_location
-from scheduler.core.policy import current_policy
 from scheduler.core.wallclock import clinic_zone
 from scheduler.models import OfferStatus, Practitioner, WaitlistEntry, WaitlistOffer
 from scheduler.waitlist.offers import Answer, offer_by_link, service_names, take_offer
@@ -30,11 +29,13 @@ def offer_page(request: Request, session: ReadSessionDep, now: NowDep, token: st
 
 
 @router.post("/w/{token}", dependencies=[PUBLIC])
-def take(request: Request, session: WriteSessionDep, now: NowDep, token: str) -> Response:
+def take(
+    request: Request, session: WriteSessionDep, now: NowDep, policy: PolicyDep, token: str
+) -> Response:
     offer = offer_by_link(session, token)
     if offer is None:
         return _unknown_link(request)
-    answer = take_offer(session, offer_id=offer.id or 0, now=now, policy=current_policy())
+    answer = take_offer(session, offer_id=offer.id or 0, now=now, policy=policy)
     return _offer_page(request, session, answer.offer, now=now, token=token, answer=answer)
 
 
