@@ -27,9 +27,6 @@ from scheduler.core import signing
 from scheduler.core.errors import not_found
 from scheduler.core.policy import Policy
 from scheduler.core.wallclock import clinic_zone, day_bounds
-
-# Re-exported while scheduler.patients.replies imports opt_out from here, not from outcomes.
-from scheduler.messaging.outcomes import opt_out as opt_out  # noqa: PLC0414
 from scheduler.messaging.planning import next_day_opening, window_closes, within_window
 from scheduler.messaging.send_rule import can_be_texted, visit_moved_on
 from scheduler.messaging.send_window import effective_window

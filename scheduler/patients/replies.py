@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from scheduler.core.policy import Policy
-from scheduler.messaging.sending import opt_out
+from scheduler.messaging.outcomes import opt_out
 from scheduler.models import (
     Appointment,
     InboundMessage,
@@ -25,7 +25,7 @@ from scheduler.models import (
     WaitlistOffer,
 )
 from scheduler.patients.warning_signs import read_signs
-from scheduler.waitlist.offers import open_offer_for_phone, take_offer
+from scheduler.waitlist.answers import open_offer_for_phone, take_offer
 
 # Twilio's own opt-out and opt-in keywords, so our records agree with what Twilio enforces.
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}

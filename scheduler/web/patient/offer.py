@@ -13,7 +13,7 @@ from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, WriteSessionDe
 from scheduler.clinic.catalogue import resolve_location
 from scheduler.core.wallclock import clinic_zone
 from scheduler.models import OfferStatus, Practitioner, WaitlistEntry, WaitlistOffer
-from scheduler.waitlist.offers import Answer, offer_by_link, service_names, take_offer
+from scheduler.waitlist.answers import Answer, offer_by_link, service_names, take_offer
 from scheduler.web.patient.link import PRIVATE
 from scheduler.web.rendering import page
 
