@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from scheduler.app.web_app import create_app
 from scheduler.core import db
 from scheduler.core.settings import Settings, get_settings
 from scheduler.models import LoginSession, Role
-from scheduler.staff.accounts import add_user, digest, set_password
+from scheduler.staff.accounts import PASSWORDS, add_user, digest
 from tests.factories import CURRENT_TIME, Clinic, make_clinic
 from tests.twilio_fixtures import served
 
@@ -75,11 +76,18 @@ def add_staff(engine: Engine, clinic: Clinic) -> dict[str, Member]:
             created = add_user(
                 session, name=name, role=role, now=CURRENT_TIME, practitioner_id=practitioner_id
             )
-            set_password(session, created.user, PASSWORD)
+            created.user.password_hash = password_hash()
             staff[name] = Member(
                 name, role, created.api_token, created.user.id or 0, practitioner_id
             )
     return staff
+
+
+@cache
+def password_hash() -> str:
+    """One argon2 hash of PASSWORD for every staff account a test process makes: a hash costs
+    about 0.4 s by design, and each web test makes six accounts. Signing in still verifies it."""
+    return PASSWORDS.hash(PASSWORD)
 
 
 def serve_app(engine: Engine, settings: Settings | None = None) -> tuple[FastAPI, uvicorn.Server]:
