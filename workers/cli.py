@@ -1,6 +1,6 @@
 """The full `triggerpoint` command line: the core's commands plus the messaging processes.
 
-The core (`scheduler.cli`) knows nothing of Celery, APScheduler or Twilio; this module adds the
+The core (`scheduler.app.cli`) knows nothing of Celery, APScheduler or Twilio; this module adds the
 commands that run them, so the dependency points one way only. Like the core's, each command
 imports what it runs when it runs: a restarted worker or dispatcher is an outage until it is up.
 """

@@ -4,7 +4,7 @@ Each function checks its rules, refuses a change that would strand booked visits
 audit entry in the caller's transaction (`actor` is `audit.staff(user)`). Changes to a service
 (duration, cleanup, room kind, professions) apply to visits booked after them: appointments
 already booked keep their times. Practitioners, their hours, time off and certificates are in
-`practitioner_admin`.
+`admin.practitioners`.
 """
 
 from collections.abc import Sequence

@@ -1,7 +1,7 @@
 """Admin edits to practitioners: who they are, their weekly hours, time off and dry needling
 certificates.
 
-Like `clinic_admin`, each function checks its rules, refuses a change that would strand booked
+Like `admin.clinic`, each function checks its rules, refuses a change that would strand booked
 visits (a practitioner away, out of hours or no longer allowed to needle while patients are
 booked with them) and writes an audit entry in the caller's transaction.
 """

@@ -1,4 +1,4 @@
-"""Admin: rooms and services. Changes go through `clinic_admin`, which refuses what would strand
+"""Admin: rooms and services. Changes go through `admin.clinic`, which refuses what would strand
 booked visits and writes the audit entries."""
 
 from typing import Annotated

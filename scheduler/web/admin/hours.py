@@ -1,6 +1,6 @@
 """Admin: a practitioner's weekly hours and time off, edited on their page (admin_practitioners).
 
-`practitioner_admin` refuses hours or time off that would strand booked visits.
+`admin.practitioners` refuses hours or time off that would strand booked visits.
 """
 
 from datetime import datetime, time

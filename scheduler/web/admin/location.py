@@ -1,5 +1,5 @@
 """Admin: the clinic itself, its name and phone as texts and pages show them, and its weekly
-opening hours. `clinic_admin.update_location` refuses hours that would leave booked visits
+opening hours. `admin.clinic.update_location` refuses hours that would leave booked visits
 outside them, and writes the audit entry."""
 
 from datetime import datetime

@@ -1,6 +1,6 @@
 """Admin: practitioners and their dry needling certificates (hours and time off: admin_hours).
 
-Every change goes through `practitioner_admin`, which refuses what would strand booked visits
+Every change goes through `admin.practitioners`, which refuses what would strand booked visits
 and writes the audit entry; these pages only read forms and show the outcome.
 """
 
