@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from scheduler.app.demo import seed_catalogue
-from scheduler.clinic.patients import record_intake, register_patient
+from scheduler.clinic.intake import record_intake
+from scheduler.clinic.patients import register_patient
 from scheduler.clinic.setup import create_location, create_practitioner, create_room
 from scheduler.core import db
 from scheduler.core.policy import Policy

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from scheduler.clinic.patients import find_patients, normalise_mobile, record_intake
+from scheduler.clinic.intake import record_intake
+from scheduler.clinic.patients import find_patients, normalise_mobile
 from scheduler.core.db import booking_session, transaction
 from scheduler.core.errors import RuleViolation
 from scheduler.models import Intake

@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from scheduler.clinic.patients import record_intake, register_patient
+from scheduler.clinic.intake import record_intake
+from scheduler.clinic.patients import register_patient
 from scheduler.clinic.setup import create_location, create_practitioner, create_room, create_service
 from scheduler.core import db, migrate
 from scheduler.core.errors import DomainError

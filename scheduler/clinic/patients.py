@@ -1,4 +1,4 @@
-"""Patients and their intake, validated on the way in."""
+"""Patients, validated on the way in."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -9,7 +9,7 @@ from sqlmodel import Session, col, or_, select
 from scheduler.clinic.setup import require_name
 from scheduler.core import audit
 from scheduler.core.errors import RuleViolation, not_found
-from scheduler.models import Contraindication, Intake, Patient
+from scheduler.models import Patient
 
 
 def normalise_mobile(phone: str, *, region: str) -> str:
@@ -122,45 +122,6 @@ def find_patients(session: Session, *, text: str, limit: int = 50) -> Sequence[P
         by_phone = col(Patient.phone).contains(digits) if len(digits) >= 3 else by_name
         query = query.where(or_(by_name, by_phone))
     return session.exec(query).all()
-
-
-def record_intake(
-    *,
-    session: Session,
-    now: datetime,
-    patient_id: int,
-    conditions: Sequence[str],
-    medications: Sequence[str],
-    flags: Sequence[str],
-    consent: bool,
-    reviewed_by: str | None = None,
-) -> Intake:
-    """Create or replace the patient's intake; consent keeps its first signing time.
-
-    The patient's row is locked first, so two first saves at once replace one another instead
-    of both inserting (the second would fail on the one-intake-per-patient constraint).
-    """
-    get_patient(session, patient_id, lock=True)
-    known = {flag.value for flag in Contraindication}
-    unknown = [flag for flag in flags if flag not in known]
-    if unknown:
-        raise RuleViolation(
-            f"Unknown contraindication flag(s): {', '.join(unknown)}; "
-            f"use {', '.join(sorted(known))}.",
-            field="flags",
-            code="unknown_flag",
-        )
-    intake = session.exec(select(Intake).where(Intake.patient_id == patient_id)).first()
-    intake = intake or Intake(patient_id=patient_id, updated_at=now)
-    intake.conditions = list(conditions)
-    intake.medications = list(medications)
-    intake.flags = sorted(set(flags))
-    intake.consent_signed_at = (intake.consent_signed_at or now) if consent else None
-    intake.reviewed_by = reviewed_by
-    intake.updated_at = now
-    session.add(intake)
-    session.flush()
-    return intake
 
 
 def get_patient(session: Session, patient_id: int, *, lock: bool = False) -> Patient:

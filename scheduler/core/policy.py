@@ -19,6 +19,7 @@ class Policy:
     daily_message_cap: int = 3
     offer_expiry: timedelta = timedelta(minutes=30)
     offers_at_once: int = 3
+    intake_valid_months: int = 12
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Policy":
@@ -37,6 +38,7 @@ class Policy:
             daily_message_cap=settings.daily_message_cap,
             offer_expiry=timedelta(minutes=settings.waitlist_offer_minutes),
             offers_at_once=settings.waitlist_offers_at_once,
+            intake_valid_months=settings.intake_valid_months,
         )
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     send_window_opens: str = Field(default="08:00", pattern=r"^\d\d:\d\d$")
     send_window_closes: str = Field(default="20:00", pattern=r"^\d\d:\d\d$")
     daily_message_cap: int = Field(default=3, ge=1, description="Texts per patient per day")
+    intake_valid_months: int = Field(
+        default=12, ge=1, le=120, description="How long a signed intake and consent stay current"
+    )
     waitlist_offer_minutes: int = Field(
         default=30, ge=1, description="How long a waitlisted patient has to take an offered time"
     )
@@ -42,6 +45,9 @@ class Settings(BaseSettings):
     broker_folder: str = Field(
         default=".triggerpoint/broker", description="Where a filesystem:// broker keeps its queue"
     )
+    # Keep it above the longest wait before a retry (30 s): Redis would hand out again a task
+    # held for its countdown, and a copy kept by a dead worker must not come back before its
+    # retry would have run. The tests shorten it to see redelivery quickly.
     broker_visibility_timeout_seconds: int = Field(
         default=60, ge=1, description="A task a worker took and never finished is redelivered"
     )

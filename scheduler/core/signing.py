@@ -2,7 +2,8 @@
 and cannot be guessed or altered into another.
 
 A link carries no expiry of its own; what it opens decides whether it still works (a visit's link
-stops at the visit's start, an offer's when the offer closes), so a moved visit keeps its link.
+stops at the visit's start, an offer's when the offer closes, an intake link after 14 days or its
+use), so a moved visit keeps its link.
 The key is made per database by its migration; every process reads the same one.
 """
 
@@ -17,7 +18,9 @@ from scheduler.models import SigningKey
 
 VISIT = "visit"
 OFFER = "offer"
-PATHS = {VISIT: "v", OFFER: "w"}
+INTAKE = "intake"
+INTAKE_FORM = "intake-form"  # the intake page's own hidden field: the form came from our page
+PATHS = {VISIT: "v", OFFER: "w", INTAKE: "i"}
 SIGNATURE_BYTES = 12  # 96 bits: 16 characters in the link
 KEY_ROW = 1  # the one row of `signing_key`
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from scheduler.clinic.catalogue import resolve_location
 from scheduler.core.policy import Policy
 from scheduler.core.wallclock import clinic_zone
+from scheduler.messaging import intake_texts
 from scheduler.messaging.planning import PlannedMessage, after_visit, before_visit, within_window
 from scheduler.messaging.send_window import send_window
 from scheduler.models import (
@@ -38,8 +39,10 @@ SENT_OR_MAYBE = (
 
 
 def on_booked(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
-    """A confirmation after the grace period, then the reminders."""
+    """A confirmation after the grace period, then the reminders; the intake form's texts when
+    the visit needs an intake the patient has not given."""
     planned = _before_visit(session, visit, now=now, policy=policy, send_at=None)
+    planned += _intake(session, visit, now=now, policy=policy, first_at=planned[0].send_at)
     _add(session, visit, planned, now=now, policy=policy)
 
 
@@ -54,7 +57,33 @@ def on_moved(session: Session, *, visit: Visit, now: datetime, policy: Policy) -
         planned[0] = PlannedMessage(
             "reschedule_notice", "reschedule_notice", notice.send_at, notice.not_after
         )
+    request = not intake_texts.request_sent(session, visit=visit)
+    planned += _intake(
+        session, visit, now=now, policy=policy, first_at=planned[0].send_at, request=request
+    )
     _add(session, visit, planned, now=now, policy=policy)
+
+
+def _intake(
+    session: Session,
+    visit: Visit,
+    *,
+    now: datetime,
+    policy: Policy,
+    first_at: datetime,
+    request: bool = True,
+) -> list[PlannedMessage]:
+    start, kinds = _visit_facts(session, visit)
+    return intake_texts.for_visit(
+        session,
+        visit=visit,
+        start=start,
+        kinds=kinds,
+        now=now,
+        policy=policy,
+        first_at=first_at,
+        request=request,
+    )
 
 
 def _before_visit(
@@ -169,6 +198,7 @@ def _add(
                 patient_id=patient.id or 0,
                 kind=message.kind,
                 template=message.template,
+                intake_link_id=message.intake_link_id,
                 to_phone=patient.phone,
                 send_at=send_at,
                 not_after=message.not_after,

@@ -27,6 +27,7 @@ class PlannedMessage:
     template: str
     send_at: datetime
     not_after: datetime
+    intake_link_id: int | None = None  # the intake form's link the text carries
 
 
 def reminder_kind(offset: timedelta) -> str:

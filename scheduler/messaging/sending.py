@@ -66,6 +66,7 @@ class Queued:
     not_after: datetime
     visit_id: int | None
     visit_version: int | None
+    intake_link_id: int | None  # the intake form's link, for an intake text
     body: str | None  # worded when planned (an offer), or on an earlier attempt
     visit_status: VisitStatus | None  # None: the text belongs to no visit
     visit_version_now: int | None
@@ -79,7 +80,7 @@ class Queued:
     own_template: str | None
     window_opens: time | None  # the send window an admin stored, if any
     window_closes: time | None
-    signing_key: str  # for the visit's link
+    signing_key: str  # for the patient's link
 
 
 # Reads before giving up on a message whose world keeps changing between read and claim; the
@@ -273,7 +274,11 @@ def _render(queued: Queued, public_url: str) -> str:
         "time": "",
         "link": "",
     }
-    if queued.visit_id is not None:
+    if queued.intake_link_id is not None:
+        values["link"] = signing.link(
+            public_url, queued.signing_key, signing.INTAKE, queued.intake_link_id
+        )
+    elif queued.visit_id is not None:
         values["link"] = signing.link(
             public_url, queued.signing_key, signing.VISIT, queued.visit_id
         )

@@ -57,6 +57,7 @@ MESSAGE_FIELDS = (
     "not_after",
     "visit_id",
     "visit_version",
+    "intake_link_id",
     "body",
 )
 T = TypeVar("T")

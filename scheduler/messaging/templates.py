@@ -60,6 +60,12 @@ BUILT_IN: dict[str, tuple[str, int]] = {
         "book again, call us on {phone}.",
         1,
     ),
+    # The intake form's link, for a visit that needs one; never a word about health.
+    "intake_request": ("{clinic}: please fill in our short form before your visit: {link}", 1),
+    "intake_reminder": (
+        "{clinic}: before your visit {day} {time}, please fill in our form: {link}",
+        1,
+    ),
     "cancellation_notice": (
         "{clinic}: your visit on {day} at {time} is cancelled. To book again call {phone}.",
         1,

@@ -31,7 +31,7 @@ from scheduler.models.messaging import (
     SendWindow,
     SmsOptOut,
 )
-from scheduler.models.patient import Contraindication, Intake, Patient
+from scheduler.models.patient import ConsentText, Contraindication, Intake, IntakeLink, Patient
 from scheduler.models.visit import HOLDS_TIME, Appointment, TreatmentPlan, Visit, VisitStatus
 from scheduler.models.waitlist import (
     OfferStatus,
@@ -50,9 +50,11 @@ __all__ = [
     "AuditEntry",
     "CalendarFeed",
     "CatalogueVersion",
+    "ConsentText",
     "Contraindication",
     "InboundMessage",
     "Intake",
+    "IntakeLink",
     "Location",
     "LoginAttempt",
     "LoginSession",

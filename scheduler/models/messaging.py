@@ -36,6 +36,9 @@ class Message(SQLModel, table=True):
     idempotency_key: str = Field(unique=True)
     visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
     visit_version: int | None = None
+    intake_link_id: int | None = Field(
+        default=None, foreign_key="intake_link.id", description="The link an intake text carries"
+    )
     patient_id: int = Field(foreign_key="patient.id", index=True)
     kind: str = Field(description="confirmation, reminder_24h, aftercare, reply, ...")
     template: str

@@ -28,6 +28,7 @@ class TreatmentPlan(SQLModel, table=True):
     __tablename__ = "treatment_plan"
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
+    every_days: int | None = Field(default=None, description="Days between visits; extends use it")
     created_at: datetime = instant()
 
 

@@ -84,6 +84,7 @@ def place_visit(
         patient=patient,
         services=[schedule.services[part.service] for part in parts],
         starts_at=start,
+        policy=policy,
         excluding_visit=excluding_visit,
     )
     slots = find_slots(schedule, parts, [epoch(start)], policy.handover_gap)

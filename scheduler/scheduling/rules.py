@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from scheduler.clinic.catalogue import catalogue
+from scheduler.clinic.intake import is_current
 from scheduler.core.errors import NotFound, RuleViolation
 from scheduler.core.policy import Policy
 from scheduler.models import (
@@ -81,9 +82,11 @@ def check_needling_prerequisites(
     patient: Patient,
     services: Sequence[Service],
     starts_at: datetime,
+    policy: Policy,
     excluding_visit: int | None = None,
 ) -> None:
-    """Before any needling: an intake with signed consent, and an assessment before the first.
+    """Before any needling: an intake with signed consent, current at the visit, and an
+    assessment before the first.
 
     The assessment may be earlier in the same visit or in an earlier visit that still holds its
     time (booked, checked in or completed).
@@ -94,8 +97,8 @@ def check_needling_prerequisites(
     intake = session.exec(select(Intake).where(Intake.patient_id == patient.id)).first()
     if intake is None:
         raise RuleViolation(
-            f"{patient.name} has no intake on file; record conditions, medications and consent "
-            "before booking dry needling.",
+            f"{patient.name} has no intake on file; send them the intake form, or enter a "
+            "paper one, before booking dry needling.",
             field="patient_id",
             code="intake_missing",
         )
@@ -105,11 +108,18 @@ def check_needling_prerequisites(
             field="patient_id",
             code="consent_missing",
         )
+    if not is_current(intake, now=starts_at, policy=policy):
+        raise RuleViolation(
+            f"{patient.name}'s intake is more than {policy.intake_valid_months} months old by "
+            "then; send them the intake form again before booking dry needling.",
+            field="patient_id",
+            code="intake_missing",
+        )
     assessed_in_visit = any(s.kind == ServiceKind.ASSESSMENT for s in services[: needling[0]])
     if not assessed_in_visit and not _assessed_before(session, patient, starts_at, excluding_visit):
         raise RuleViolation(
-            f"{patient.name} needs an assessment before the first dry needling; add "
-            "assessment-60 before it in this visit or book one earlier.",
+            f"{patient.name} needs an assessment before the first dry needling; add one "
+            "before it in this visit or book one earlier.",
             field="appointments",
             code="assessment_required",
         )

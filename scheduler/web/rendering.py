@@ -1,5 +1,6 @@
 """The Jinja2 environment every page renders with, and the filters its templates share."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,33 @@ def initials(name: str) -> str:
     return "".join(part[0] for part in name.split()[:2]).upper()
 
 
+@dataclass(frozen=True)
+class Block:
+    """A paragraph of a text an admin wrote: its heading line, if it has one, its lines, and
+    its "- " lines as a list."""
+
+    heading: str | None
+    lines: list[str]
+    items: list[str]
+
+
+def blocks(text: str) -> list[Block]:
+    """Plain text as paragraphs (split at blank lines). A paragraph's first line is its heading
+    when more lines follow and it is no list item and ends in no punctuation."""
+    found = []
+    for paragraph in text.replace("\r\n", "\n").split("\n\n"):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        if not lines:
+            continue
+        titled = len(lines) > 1 and lines[0][-1] not in ".:;!?" and not lines[0].startswith("- ")
+        heading = lines.pop(0) if titled else None
+        items = [line[2:] for line in lines if line.startswith("- ")]
+        found.append(Block(heading, [line for line in lines if not line.startswith("- ")], items))
+    return found
+
+
 TEMPLATES.env.filters.update(
+    blocks=blocks,
     clock=clock,
     short_day=short_day,
     long_day=long_day,

@@ -126,7 +126,7 @@ def move(
             policy=policy,
         )
 
-    return _private(
+    return private(
         attempt(
             session,
             moved,
@@ -156,7 +156,7 @@ def _change(
     done: Done | None = None,
 ) -> Response:
     """A change, then the visit's page again: with `done` said, or with the refusal."""
-    return _private(
+    return private(
         attempt(
             session,
             change,
@@ -247,10 +247,10 @@ def _linked_page(
     try:
         linked = open_link(session, token=token, now=now, policy=policy)
     except DomainError as refused:
-        return _private(
+        return private(
             page(request, "visit_link_error.html", status_of(refused), message=refused.message)
         )
-    return _private(show(linked))
+    return private(show(linked))
 
 
 def _open_times(
@@ -294,6 +294,6 @@ def _version(value: str) -> int:
     return int(value)
 
 
-def _private(response: Response) -> Response:
+def private(response: Response) -> Response:
     response.headers.update(PRIVATE)
     return response
