@@ -6,10 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from scheduler.api.auth import FrontDesk, Staff
-from scheduler.api.deps import NowDep, ReadSessionDep, SettingsDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, SettingsDep, WriteSessionDep
 from scheduler.api.schemas.common import ERRORS, PathId, Text
 from scheduler.api.schemas.patients import (
     IntakeIn,
+    IntakeLinkIn,
+    IntakeLinkPublic,
     IntakePublic,
     PatientCreate,
     PatientPublic,
@@ -19,7 +21,8 @@ from scheduler.api.schemas.patients import (
     record_public,
 )
 from scheduler.clinic.patients import find_patients, register_patient, update_patient
-from scheduler.core import audit
+from scheduler.core import audit, signing
+from scheduler.staff.intakes import give_intake_link
 from scheduler.staff.patient_record import patient_record, save_intake
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"], responses=ERRORS)
@@ -79,12 +82,14 @@ def change_patient(
 
 @router.get("/{patient_id}")
 def show_patient(
-    patient_id: PathId, session: WriteSessionDep, now: NowDep, user: Staff
+    patient_id: PathId, session: WriteSessionDep, now: NowDep, policy: PolicyDep, user: Staff
 ) -> PatientRecordPublic:
     """The patient, their visits, SMS consent and intake. Showing intake details writes an
     `intake.viewed` audit entry, hence a write session. A practitioner sees only their own
     patients."""
-    return record_public(patient_record(session, user=user, patient_id=patient_id, now=now))
+    return record_public(
+        patient_record(session, user=user, patient_id=patient_id, now=now, policy=policy)
+    )
 
 
 @router.put("/{patient_id}/intake")
@@ -103,3 +108,31 @@ def replace_intake(
         now=now,
     )
     return intake_public(intake, details=True)
+
+
+@router.post("/{patient_id}/intake-link")
+def intake_link(
+    *,
+    patient_id: PathId,
+    session: WriteSessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    settings: SettingsDep,
+    user: Staff,
+    body: IntakeLinkIn | None = None,
+) -> IntakeLinkPublic:
+    """A new link to the patient's intake form, working for 14 days or until used. It is texted
+    to the patient (as `intake_request`, within the send window) unless the body says
+    `{"send": false}`, for reading it out over the phone."""
+    link = give_intake_link(
+        session,
+        user=user,
+        patient_id=patient_id,
+        now=now,
+        policy=policy,
+        send=body.send if body else True,
+    )
+    url = signing.link(
+        settings.public_url, signing.signing_key(session), signing.INTAKE, link.id or 0
+    )
+    return IntakeLinkPublic(url=url, expires_at=link.expires_at)

@@ -11,8 +11,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from scheduler.clinic.patients import get_patient, record_intake
+from scheduler.clinic.intake import IntakeStatus, intake_status, record_intake
+from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
+from scheduler.core.policy import Policy
 from scheduler.models import Intake, Patient, SmsOptOut, User, Visit
 from scheduler.scheduling.visits import VisitView, visit_views
 from scheduler.staff.access import may_see_intake, require_intake_access, require_patient_access
@@ -25,16 +27,20 @@ class PatientRecord:
     visits: list[VisitView]  # newest first
     intake: Intake | None
     intake_details: bool  # False: show the intake's flags and consent only
+    intake_status: IntakeStatus
+    may_enter_intake: bool  # a paper form, a review: admins and the patient's practitioners
 
 
 def patient_record(
-    session: Session, *, user: User, patient_id: int, now: datetime
+    session: Session, *, user: User, patient_id: int, now: datetime, policy: Policy
 ) -> PatientRecord:
     """The patient for `user`; intake details only when their role and relationship allow."""
     patient = get_patient(session, patient_id)
     require_patient_access(session, user, patient_id)
-    intake = session.exec(select(Intake).where(Intake.patient_id == patient_id)).first()
-    details = intake is not None and may_see_intake(session, user, patient_id)
+    status = intake_status(session, patient_id=patient_id, now=now, policy=policy)
+    intake = status.intake
+    may_see = may_see_intake(session, user, patient_id)
+    details = intake is not None and may_see
     if details:
         _audit(session, user, "intake.viewed", patient_id, now)
     visits = session.exec(
@@ -46,6 +52,8 @@ def patient_record(
         visits=visit_views(session, visits),
         intake=intake,
         intake_details=details,
+        intake_status=status,
+        may_enter_intake=may_see,
     )
 
 

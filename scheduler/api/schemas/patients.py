@@ -7,6 +7,7 @@ from pydantic import Field, StrictBool
 
 from scheduler.api.schemas.common import Change, Day, Name, Public, Text
 from scheduler.api.schemas.visits import VisitPublic, visit_public
+from scheduler.clinic.intake import IntakeState
 from scheduler.models import Contraindication, Intake
 from scheduler.staff.patient_record import PatientRecord
 
@@ -54,6 +55,9 @@ class IntakeDetails(Public):
 class IntakePublic(Public):
     flags: list[Contraindication]
     consent_signed_at: datetime | None
+    consent_version: int | None = Field(description="The version of the consent text signed")
+    signed_on_paper_seen_by: str | None = Field(description="Set when it was a paper form")
+    reviewed_at: datetime | None
     updated_at: datetime
     details: IntakeDetails | None = Field(
         description="Absent unless the caller may see the intake's details"
@@ -68,13 +72,29 @@ class SmsState(Public):
 class PatientRecordPublic(PatientPublic):
     sms: SmsState
     intake: IntakePublic | None
+    intake_state: IntakeState = Field(
+        description="none, waiting (a link is out), needs_review, signed or expired"
+    )
+    intake_valid_until: datetime | None
     visits: list[VisitPublic] = Field(description="Newest first")
+
+
+class IntakeLinkIn(Change):
+    send: StrictBool = Field(default=True, description="Text the link to the patient")
+
+
+class IntakeLinkPublic(Public):
+    url: str
+    expires_at: datetime
 
 
 def intake_public(intake: Intake, *, details: bool) -> IntakePublic:
     return IntakePublic(
         flags=[Contraindication(flag) for flag in intake.flags],
         consent_signed_at=intake.consent_signed_at,
+        consent_version=intake.consent_version,
+        signed_on_paper_seen_by=intake.signed_on_paper_seen_by,
+        reviewed_at=intake.reviewed_at,
         updated_at=intake.updated_at,
         details=IntakeDetails.model_validate(intake) if details else None,
     )
@@ -87,6 +107,8 @@ def record_public(record: PatientRecord) -> PatientRecordPublic:
         | {
             "sms": SmsState(consent=record.patient.sms_consent, opted_out=record.opted_out),
             "intake": intake_public(intake, details=record.intake_details) if intake else None,
+            "intake_state": record.intake_status.state,
+            "intake_valid_until": record.intake_status.valid_until,
             "visits": [visit_public(view) for view in record.visits],
         }
     )

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from scheduler.api.auth import FrontDesk
-from scheduler.api.deps import NowDep, ReadSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep
+from scheduler.clinic.intake import intake_statuses
+from scheduler.messaging.intake_texts import NEEDS_INTAKE
 from scheduler.staff.board import ClinicDay, clinic_day
 from scheduler.web.clinic_clock import chosen_day, clinic_clock
 from scheduler.web.rendering import page
@@ -21,6 +23,7 @@ def board(
     *,
     session: ReadSessionDep,
     now: NowDep,
+    policy: PolicyDep,
     _user: FrontDesk,
     day: str | None = None,
     visit: int | None = None,
@@ -41,6 +44,13 @@ def board(
         previous=shown - timedelta(days=1),
         next=shown + timedelta(days=1),
         kinds=_kinds(board),
+        intake=intake_statuses(
+            session,
+            patient_ids={a.patient_id for c in board.columns for a in c.appointments},
+            now=now,
+            policy=policy,
+        ),
+        needs_intake=NEEDS_INTAKE,
         visits=len({a.visit_id for c in board.columns for a in c.appointments}),
         combined=len({a.visit_id for c in board.columns for a in c.appointments if a.combined}),
     )

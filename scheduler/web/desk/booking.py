@@ -59,6 +59,7 @@ class Outcome:
     slots: dict[date, list[Slot]] = field(default_factory=dict)
     error: str | None = None
     warning: str | None = None
+    intake_missing: bool = False  # the warning is for an intake: offer to send the form
 
 
 class FindQuery(BaseModel):
@@ -158,7 +159,9 @@ def _outcome(
     if not search.services:
         return outcome
     try:
-        outcome.warning = _needling_warning(session, clock, search)
+        refusal = _needling_refusal(session, clock, search, policy)
+        outcome.warning = refusal.message if refusal else None
+        outcome.intake_missing = refusal is not None and refusal.code == "intake_missing"
         slots = find_open_slots(
             session=session,
             now=now,
@@ -182,7 +185,9 @@ def slots_by_day(slots: list[Slot], zone: ZoneInfo) -> dict[date, list[Slot]]:
     return grouped
 
 
-def _needling_warning(session: Session, clock: ClinicClock, search: Search) -> str | None:
+def _needling_refusal(
+    session: Session, clock: ClinicClock, search: Search, policy: Policy
+) -> RuleViolation | None:
     """Say before anyone clicks that a needling cannot be booked in the window, and why."""
     if search.patient_id is None:
         return None
@@ -196,9 +201,10 @@ def _needling_warning(session: Session, clock: ClinicClock, search: Search) -> s
             starts_at=wall_time(
                 search.first_day + timedelta(days=search.days), time(0), clock.zone
             ),
+            policy=policy,
         )
     except RuleViolation as refused:
-        return refused.message
+        return refused
     return None
 
 

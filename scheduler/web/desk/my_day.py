@@ -11,9 +11,12 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from scheduler.api.auth import Staff, allow
-from scheduler.api.deps import NowDep, ReadSessionDep, SettingsDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, SettingsDep, WriteSessionDep
+from scheduler.clinic.intake import intake_statuses
 from scheduler.core import audit
+from scheduler.core.policy import Policy
 from scheduler.core.settings import Settings
+from scheduler.messaging.intake_texts import NEEDS_INTAKE
 from scheduler.models import Role, User
 from scheduler.patients.replies import HIGH_SORENESS
 from scheduler.scheduling.rules import get_practitioner
@@ -35,11 +38,19 @@ def my_day(
     session: ReadSessionDep,
     now: NowDep,
     settings: SettingsDep,
+    policy: PolicyDep,
     user: OwnDay,
     day: str | None = None,
 ) -> Response:
     return _day_sheet(
-        request, session, now=now, settings=settings, user=user, of=user.practitioner_id, day=day
+        request,
+        session,
+        now=now,
+        settings=settings,
+        policy=policy,
+        user=user,
+        of=user.practitioner_id,
+        day=day,
     )
 
 
@@ -50,13 +61,21 @@ def day_sheet(
     session: ReadSessionDep,
     now: NowDep,
     settings: SettingsDep,
+    policy: PolicyDep,
     user: Staff,
     practitioner_id: int,
     day: str | None = None,
 ) -> Response:
     require_own_schedule(user, practitioner_id)
     return _day_sheet(
-        request, session, now=now, settings=settings, user=user, of=practitioner_id, day=day
+        request,
+        session,
+        now=now,
+        settings=settings,
+        policy=policy,
+        user=user,
+        of=practitioner_id,
+        day=day,
     )
 
 
@@ -80,6 +99,7 @@ def _day_sheet(
     *,
     now: datetime,
     settings: Settings,
+    policy: Policy,
     user: User,
     of: int | None,
     day: str | None,
@@ -89,6 +109,9 @@ def _day_sheet(
     shown = chosen_day(day, today=clock.today)
     own = user.practitioner_id == practitioner.id
     token = feed_token(session, practitioner.id or 0) if own else None
+    appointments = practitioner_day(
+        session, practitioner_id=practitioner.id or 0, day=shown, location_id=clock.location.id
+    )
     return page(
         request,
         "my_day.html",
@@ -99,9 +122,11 @@ def _day_sheet(
         today=clock.today,
         previous=shown - timedelta(days=1),
         next=shown + timedelta(days=1),
-        appointments=practitioner_day(
-            session, practitioner_id=practitioner.id or 0, day=shown, location_id=clock.location.id
+        appointments=appointments,
+        intake=intake_statuses(
+            session, patient_ids={a.patient_id for a in appointments}, now=now, policy=policy
         ),
+        needs_intake=NEEDS_INTAKE,
         zone=clock.zone,
         feed_url=f"{settings.public_url.rstrip('/')}/calendar/{token}.ics" if token else None,
         high_soreness=HIGH_SORENESS,

@@ -1,23 +1,26 @@
 """Patients: search as you type, quick create with the number checked as typed, and the
 patient's page (intake details only for the patient's practitioners and admins)."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.responses import Response
 
 from scheduler.api.auth import FrontDesk, Staff
-from scheduler.api.deps import NowDep, ReadSessionDep, SettingsDep, WriteSessionDep
+from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, SettingsDep, WriteSessionDep
 from scheduler.api.errors import status_of
+from scheduler.clinic.intake_links import why_closed
 from scheduler.clinic.patients import find_patients, normalise_mobile, register_patient
-from scheduler.core import audit
+from scheduler.core import audit, signing
 from scheduler.core.errors import DomainError, RuleViolation
-from scheduler.models import Patient, Role, VisitStatus
+from scheduler.core.settings import Settings
+from scheduler.models import IntakeLink, Patient, Role, VisitStatus
 from scheduler.staff.board import patient_appointments
 from scheduler.staff.patient_record import patient_record
+from scheduler.staff.plans import plans_of_patient
 from scheduler.web.clinic_clock import clinic_clock
 from scheduler.web.forms import attempt, see_other
 from scheduler.web.rendering import page, wants_fragment
@@ -97,11 +100,20 @@ def add_patient(
 
 @router.get("/patients/{patient_id}")
 def patient_page(
-    request: Request, session: WriteSessionDep, now: NowDep, user: Staff, patient_id: int
+    request: Request,
+    *,
+    session: WriteSessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    user: Staff,
+    patient_id: int,
+    settings: SettingsDep,
+    intake: str | None = None,
+    intake_link: int | None = None,
 ) -> Response:
     """Contact data, visits and intake flags; intake details too for admins and the patient's
     own practitioners, each look written to the audit log (hence a writing session)."""
-    record = patient_record(session, user=user, patient_id=patient_id, now=now)
+    record = patient_record(session, user=user, patient_id=patient_id, now=now, policy=policy)
     appointments = patient_appointments(session, patient_id=patient_id)
     upcoming = [a for a in appointments if a.ends_at >= now and a.status == VisitStatus.BOOKED]
     return page(
@@ -114,7 +126,21 @@ def patient_page(
         upcoming=list(reversed(upcoming)),
         history=[a for a in appointments if a not in upcoming],
         zone=clinic_clock(session, now).zone,
+        plans=plans_of_patient(session, patient_id=patient_id),
+        intake_done=intake,
+        intake_url=_readable_link(session, settings, patient_id, intake_link, now),
     )
+
+
+def _readable_link(
+    session: Session, settings: Settings, patient_id: int, link_id: int | None, now: datetime
+) -> str | None:
+    """The address of a link just made for reading out, while it is the patient's and open."""
+    link = session.get(IntakeLink, link_id) if link_id is not None else None
+    if link is None or link.patient_id != patient_id or why_closed(link, now=now):
+        return None
+    key = signing.signing_key(session)
+    return signing.link(settings.public_url, key, signing.INTAKE, link.id or 0)
 
 
 def _page(

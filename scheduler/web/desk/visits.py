@@ -14,10 +14,12 @@ from starlette.responses import Response
 from scheduler.api.auth import FrontDesk
 from scheduler.api.deps import NowDep, PolicyDep, ReadSessionDep, WriteSessionDep
 from scheduler.api.errors import status_of
+from scheduler.clinic.intake import intake_status
 from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.errors import DomainError
 from scheduler.core.policy import Policy
+from scheduler.messaging.intake_texts import NEEDS_INTAKE
 from scheduler.messaging.log import messages_of_visit
 from scheduler.models import Visit
 from scheduler.scheduling.availability import PartRequest, Slot
@@ -47,9 +49,15 @@ class MoveForm(BaseModel):
 
 @router.get("/visits/{visit_id}")
 def visit_page(
-    request: Request, session: ReadSessionDep, now: NowDep, _user: FrontDesk, visit_id: int
+    request: Request,
+    *,
+    session: ReadSessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    _user: FrontDesk,
+    visit_id: int,
 ) -> Response:
-    return _visit_page(request, session, now=now, visit_id=visit_id)
+    return _visit_page(request, session, now=now, visit_id=visit_id, policy=policy)
 
 
 @router.post("/visits/{visit_id}/cancel")
@@ -67,6 +75,7 @@ def cancel(
         request,
         session,
         now=now,
+        policy=policy,
         visit_id=visit_id,
         change=lambda: cancel_visit(
             session=session,
@@ -95,6 +104,7 @@ def progress(
         request,
         session,
         now=now,
+        policy=policy,
         visit_id=visit_id,
         change=lambda: _steps(policy)[step](
             session=session, now=now, visit_id=visit_id, actor=audit.staff(user)
@@ -173,6 +183,7 @@ def _change(
     session: Session,
     *,
     now: datetime,
+    policy: Policy,
     visit_id: int,
     change: Callable[[], Visit],
 ) -> Response:
@@ -183,7 +194,7 @@ def _change(
         change,
         then=f"/visits/{visit_id}",
         refused=lambda error: _visit_page(
-            request, session, now=now, visit_id=visit_id, error=error
+            request, session, now=now, visit_id=visit_id, policy=policy, error=error
         ),
     )
 
@@ -194,13 +205,17 @@ def _visit_page(
     *,
     now: datetime,
     visit_id: int,
+    policy: Policy,
     error: DomainError | None = None,
 ) -> Response:
+    visit = get_visit(session, visit_id)
     return page(
         request,
         "visit.html",
         status_of(error) if error else 200,
-        **_visit_context(session, get_visit(session, visit_id)),
+        **_visit_context(session, visit),
+        intake=intake_status(session, patient_id=visit.patient_id, now=now, policy=policy),
+        needs_intake=NEEDS_INTAKE,
         messages=messages_of_visit(session, visit_id),
         zone=clinic_clock(session, now).zone,
         now=now,
