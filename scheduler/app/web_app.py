@@ -20,15 +20,19 @@ from scheduler.app import health
 from scheduler.app.errors import install_error_handlers
 from scheduler.web import sign_in
 from scheduler.web.admin import clinic as admin_clinic
+from scheduler.web.admin import consent as admin_consent
 from scheduler.web.admin import hours as admin_hours
 from scheduler.web.admin import location as admin_location
 from scheduler.web.admin import messages as admin_messages
 from scheduler.web.admin import practitioners as admin_practitioners
 from scheduler.web.admin import users as admin_users
 from scheduler.web.desk import board, booking, calendar_feed, inbox, my_day
+from scheduler.web.desk import intake as intake_desk
 from scheduler.web.desk import patients as patient_pages
+from scheduler.web.desk import plans as plan_pages
 from scheduler.web.desk import visits as visit_pages
 from scheduler.web.desk import waitlist as waitlist_pages
+from scheduler.web.patient import intake as intake_pages
 from scheduler.web.patient import link as patient_link
 from scheduler.web.patient import offer as waitlist_offer
 
@@ -48,10 +52,13 @@ ROUTERS = (
     board.router,
     booking.router,
     patient_pages.router,
+    intake_desk.router,
+    plan_pages.router,
     visit_pages.router,
     my_day.router,
     calendar_feed.router,
     patient_link.router,
+    intake_pages.router,
     inbox.router,
     waitlist_pages.router,
     waitlist_offer.router,
@@ -60,6 +67,7 @@ ROUTERS = (
     admin_location.router,
     admin_clinic.router,
     admin_messages.router,
+    admin_consent.router,
     admin_users.router,
 )
 

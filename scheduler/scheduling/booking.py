@@ -22,7 +22,7 @@ from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.openings import record_freed_visit
 from scheduler.scheduling.placement import Placement, place_visit, refused_clashes
 from scheduler.scheduling.rules import unassessed_first_needling
-from scheduler.scheduling.visits import appointments_of, get_visit, service_codes, wrong_status
+from scheduler.scheduling.visits import appointments_of, get_visit, parts_as_booked, wrong_status
 
 
 def book_visit(
@@ -181,7 +181,6 @@ def _place_again(
 ) -> tuple[Placement, datetime]:
     """The visit's services placed at `start`, its own time counting as free, with `start` as
     UTC (what the audit entry records)."""
-    codes = service_codes(session, appointments)
     location, start = _clinic_start(session, location_id=visit.location_id, start=start)
     placement = place_visit(
         session,
@@ -189,14 +188,7 @@ def _place_again(
         patient=get_patient(session, visit.patient_id),
         location=location,
         start=start,
-        parts=[
-            PartRequest(
-                service=codes[a.service_id],
-                practitioner_id=a.practitioner_id if same_practitioners else None,
-                preferred_room_id=a.room_id,
-            )
-            for a in appointments
-        ],
+        parts=parts_as_booked(session, appointments, same_practitioners=same_practitioners),
         policy=policy,
         excluding_visit=visit.id,
     )

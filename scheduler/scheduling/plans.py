@@ -4,18 +4,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from scheduler.clinic.catalogue import resolve_location
 from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
-from scheduler.core.errors import Conflict, DomainError, RuleViolation
+from scheduler.core.errors import Conflict, DomainError, RuleViolation, not_found
 from scheduler.core.policy import Policy
 from scheduler.core.wallclock import clinic_instant, clinic_zone, require_aware
-from scheduler.models import Location, TreatmentPlan, Visit
+from scheduler.models import Location, TreatmentPlan, Visit, VisitStatus
 from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.booking import book_visit
 from scheduler.scheduling.slots import find_open_slots
+from scheduler.scheduling.visits import (
+    appointments_of,
+    cancel_visit,
+    parts_as_booked,
+    visit_start,
+)
 
 ALTERNATIVES = 3
 
@@ -72,14 +79,104 @@ def book_series(
     request = _Request(now, patient_id, parts, location, booked_by, policy)
     get_patient(session, patient_id)
     series = session.begin_nested()
-    plan = _new_plan(session, patient_id=patient_id, now=now)
+    plan = _new_plan(session, patient_id=patient_id, every=every, now=now)
+    _book_all(session, plan, starts, request, series=series, action="plan.booked")
+    return plan
+
+
+def extend_plan(
+    *, session: Session, now: datetime, plan_id: int, count: int, booked_by: str, policy: Policy
+) -> TreatmentPlan:
+    """`count` more visits after the plan's last, as its last one was booked (same services,
+    practitioners and local time) and with the plan's spacing; all or none."""
+    plan = get_plan(session, plan_id)
+    last = _last_visit(session, plan)
+    appointments = appointments_of(session, last.id or 0)
+    start, parts = appointments[0].starts_at, parts_as_booked(session, appointments)
+    every = timedelta(days=plan.every_days or 7)
+    location, starts = _series_starts(
+        session, first_start=start + every, count=count, every=every, location_id=last.location_id
+    )
+    request = _Request(now, plan.patient_id, parts, location, booked_by, policy)
+    series = session.begin_nested()
+    _book_all(session, plan, starts, request, series=series, action="plan.extended")
+    return plan
+
+
+def cancel_rest_of_plan(
+    *, session: Session, now: datetime, plan_id: int, cancelled_by: str, policy: Policy
+) -> list[Visit]:
+    """Cancels every visit of the plan still booked to start after `now`, each as the front
+    desk would cancel it (its texts withdrawn, a notice if the patient heard of it)."""
+    plan = get_plan(session, plan_id)
+    ahead = [
+        visit
+        for visit in visits_of_plan(session, plan.id or 0)
+        if visit.status == VisitStatus.BOOKED and visit_start(session, visit.id or 0) > now
+    ]
+    if not ahead:
+        raise RuleViolation(
+            "No visit of this plan is still ahead to cancel.", field="plan_id", code="nothing_ahead"
+        )
+    return [
+        cancel_visit(
+            session=session,
+            now=now,
+            visit_id=visit.id or 0,
+            reason="rest of the treatment plan cancelled",
+            cancelled_by=cancelled_by,
+            policy=policy,
+        )
+        for visit in ahead
+    ]
+
+
+def get_plan(session: Session, plan_id: int) -> TreatmentPlan:
+    plan = session.get(TreatmentPlan, plan_id)
+    if plan is None:
+        raise not_found("treatment plan", plan_id, field="plan_id")
+    return plan
+
+
+def _book_all(
+    session: Session,
+    plan: TreatmentPlan,
+    starts: Sequence[datetime],
+    request: _Request,
+    *,
+    series: SessionTransaction,
+    action: str,
+) -> None:
+    """Every start booked in `series`, kept only when all were; else SeriesConflict."""
     occurrences = [_book_occurrence(session, plan, start, request) for start in starts]
     if all(o.problem is None for o in occurrences):
         series.commit()
-        _record_plan(session, plan, occurrences, actor=booked_by or "system", now=now)
-        return plan
+        _record_plan(
+            session,
+            plan,
+            occurrences,
+            actor=request.booked_by or "system",
+            action=action,
+            now=request.now,
+        )
+        return
     series.rollback()
     raise _series_conflict(session, occurrences, request)
+
+
+def _last_visit(session: Session, plan: TreatmentPlan) -> Visit:
+    kept = [
+        visit
+        for visit in visits_of_plan(session, plan.id or 0)
+        if visit.status in (VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED)
+    ]
+    if not kept:
+        raise RuleViolation(
+            "Every visit of this plan was cancelled; book a new plan instead.",
+            field="plan_id",
+            code="plan_empty",
+        )
+    return max(kept, key=lambda visit: visit_start(session, visit.id or 0))
 
 
 def visits_of_plan(session: Session, plan_id: int) -> list[Visit]:
@@ -110,8 +207,10 @@ def _series_starts(
     return location, starts
 
 
-def _new_plan(session: Session, *, patient_id: int, now: datetime) -> TreatmentPlan:
-    plan = TreatmentPlan(patient_id=patient_id, created_at=now)
+def _new_plan(
+    session: Session, *, patient_id: int, every: timedelta, now: datetime
+) -> TreatmentPlan:
+    plan = TreatmentPlan(patient_id=patient_id, every_days=every.days, created_at=now)
     session.add(plan)
     session.flush()
     return plan
@@ -146,13 +245,14 @@ def _record_plan(
     occurrences: Sequence[Occurrence],
     *,
     actor: str,
+    action: str,
     now: datetime,
 ) -> None:
-    """plan.booked, by `actor`, naming the plan's visits."""
+    """plan.booked (or .extended), by `actor`, naming the visits booked."""
     audit.record(
         session,
         actor=actor,
-        action="plan.booked",
+        action=action,
         subject=f"plan:{plan.id}",
         now=now,
         detail=" ".join(f"visit:{o.visit_id}" for o in occurrences),

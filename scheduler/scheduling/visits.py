@@ -17,6 +17,7 @@ from scheduler.core.errors import NotFound, RuleViolation
 from scheduler.core.policy import Policy
 from scheduler.messaging import outbox
 from scheduler.models import Appointment, Service, Visit, VisitStatus
+from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.openings import record_freed_visit
 from scheduler.scheduling.rules import unassessed_first_needling
 
@@ -77,6 +78,21 @@ def service_codes(session: Session, appointments: Sequence[Appointment]) -> dict
     ids = {a.service_id for a in appointments}
     services = session.exec(select(Service).where(col(Service.id).in_(ids)))
     return {service.id or 0: service.code for service in services}
+
+
+def parts_as_booked(
+    session: Session, appointments: Sequence[Appointment], *, same_practitioners: bool = True
+) -> list[PartRequest]:
+    """The visit's services asked for again, in its rooms and (or not) with its practitioners."""
+    codes = service_codes(session, appointments)
+    return [
+        PartRequest(
+            service=codes[a.service_id],
+            practitioner_id=a.practitioner_id if same_practitioners else None,
+            preferred_room_id=a.room_id,
+        )
+        for a in appointments
+    ]
 
 
 def wrong_status(visit: Visit, verb: str) -> RuleViolation:

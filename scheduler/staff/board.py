@@ -116,6 +116,12 @@ def patient_appointments(session: Session, *, patient_id: int) -> list[BoardAppo
     return sorted(found, key=lambda a: (a.starts_at, -a.position), reverse=True)
 
 
+def plan_appointments(session: Session, *, plan_id: int) -> list[BoardAppointment]:
+    """Every appointment of the plan's visits, cancelled ones included, in time order."""
+    found = _appointments(session, col(Visit.plan_id) == plan_id)
+    return sorted(found, key=lambda a: (a.starts_at, a.position))
+
+
 def visit_parts(session: Session, *, visit_id: int) -> list[BoardAppointment]:
     """The visit's appointments in visit order."""
     found = _appointments(session, col(Appointment.visit_id) == visit_id)
