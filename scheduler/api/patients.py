@@ -22,8 +22,8 @@ from scheduler.api.schemas.patients import (
 )
 from scheduler.clinic.patients import find_patients, register_patient, update_patient
 from scheduler.core import audit, signing
-from scheduler.staff.intakes import give_intake_link
-from scheduler.staff.patient_record import patient_record, save_intake
+from scheduler.staff.intakes import Answers, give_intake_link, save_intake
+from scheduler.staff.patient_record import patient_record
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"], responses=ERRORS)
 
@@ -101,9 +101,7 @@ def replace_intake(
         session,
         user=user,
         patient_id=patient_id,
-        conditions=body.conditions,
-        medications=body.medications,
-        flags=body.flags,
+        answers=Answers(body.conditions, body.medications, body.flags),
         consent=body.consent,
         now=now,
     )

@@ -1,23 +1,22 @@
-"""A patient as staff see them, and their intake as staff record it, with who may see what.
+"""A patient as staff see them, with who may see what.
 
 The front desk sees contact data, visits and the intake's flags; the intake's details
 (conditions, medications) only reach admins and the patient's own practitioners, and every time
 they do an `intake.viewed` entry goes into the audit log in the same transaction.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from scheduler.clinic.intake import IntakeStatus, intake_status, record_intake
+from scheduler.clinic.intake import IntakeStatus, intake_status
 from scheduler.clinic.patients import get_patient
 from scheduler.core import audit
 from scheduler.core.policy import Policy
 from scheduler.models import Intake, Patient, SmsOptOut, User, Visit
 from scheduler.scheduling.visits import VisitView, visit_views
-from scheduler.staff.access import may_see_intake, require_intake_access, require_patient_access
+from scheduler.staff.access import may_see_intake, require_patient_access
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def patient_record(
     may_see = may_see_intake(session, user, patient_id)
     details = intake is not None and may_see
     if details:
-        _audit(session, user, "intake.viewed", patient_id, now)
+        staff_audit(session, user, "intake.viewed", patient_id, now)
     visits = session.exec(
         select(Visit).where(Visit.patient_id == patient_id).order_by(col(Visit.id).desc())
     ).all()
@@ -57,36 +56,7 @@ def patient_record(
     )
 
 
-def save_intake(
-    session: Session,
-    *,
-    user: User,
-    patient_id: int,
-    conditions: Sequence[str],
-    medications: Sequence[str],
-    flags: Sequence[str],
-    consent: bool,
-    now: datetime,
-) -> Intake:
-    """Record the intake as `user` (an admin or one of the patient's practitioners)."""
-    get_patient(session, patient_id)
-    require_intake_access(session, user, patient_id)
-    intake = record_intake(
-        session=session,
-        now=now,
-        patient_id=patient_id,
-        conditions=conditions,
-        medications=medications,
-        flags=flags,
-        consent=consent,
-        reviewed_by=user.name,
-    )
-    detail = f"flags={','.join(intake.flags)}, consent={consent}"
-    _audit(session, user, "intake.recorded", patient_id, now, detail=detail)
-    return intake
-
-
-def _audit(
+def staff_audit(
     session: Session, user: User, action: str, patient_id: int, now: datetime, *, detail: str = ""
 ) -> None:
     subject = f"patient:{patient_id}"

@@ -14,7 +14,12 @@ from scheduler.clinic.patients import get_patient
 from scheduler.core.errors import DomainError, RuleViolation
 from scheduler.models import Contraindication
 from scheduler.staff.access import require_intake_access
-from scheduler.staff.intakes import enter_paper_intake, give_intake_link, review_intake
+from scheduler.staff.intakes import (
+    Answers,
+    enter_paper_intake,
+    give_intake_link,
+    review_intake,
+)
 from scheduler.web.forms import saved, see_other
 from scheduler.web.rendering import page
 
@@ -69,14 +74,9 @@ def enter_paper_form(
                 field="signed",
                 code="consent_missing",
             )
+        answers = Answers(conditions.splitlines(), medications.splitlines(), flags or [])
         return enter_paper_intake(
-            session,
-            user=user,
-            patient_id=patient_id,
-            conditions=conditions.splitlines(),
-            medications=medications.splitlines(),
-            flags=flags or [],
-            now=now,
+            session, user=user, patient_id=patient_id, answers=answers, now=now
         )
 
     return saved(
