@@ -35,7 +35,12 @@ from scheduler.core.migrate import upgrade
 from scheduler.models import CatalogueVersion, SigningKey
 from tests.factories import CURRENT_TIME
 
-pytest_plugins = ["tests.web_fixtures", "tests.api_fixtures", "tests.web_pages"]
+pytest_plugins = [
+    "tests.web_fixtures",
+    "tests.api_fixtures",
+    "tests.web_pages",
+    "tests.browser_fixtures",
+]
 REDIS_URL = os.environ.get("TRIGGERPOINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRIGGERPOINT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
