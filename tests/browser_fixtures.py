@@ -4,7 +4,7 @@ docs/screenshots/ and have axe-core check a page for serious or critical violati
 
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from scheduler.clinic.intake import record_intake
 from scheduler.clinic.patients import register_patient
 from scheduler.core import db
 from scheduler.core.clock import utc_now
-from scheduler.models import InboundMessage, Patient, Practitioner
+from scheduler.models import Appointment, InboundMessage, Patient, Practitioner, Visit
 from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.booking import book_visit
 from scheduler.scheduling.slots import find_open_slots
@@ -71,27 +71,21 @@ def assessed_maya(session: Session, dana: Practitioner) -> Patient:
         flags=["anticoagulants"],
         consent=True,
     )
-    as_of = CURRENT_TIME - timedelta(days=10)
-    slot = find_open_slots(
-        session=session,
-        now=as_of,
-        parts=[PartRequest(service="assessment-60", practitioner_id=dana.id)],
-        first_day=(CURRENT_TIME - timedelta(days=7)).astimezone(NEW_YORK).date(),
+    visit = book_first_open(
+        session,
+        patient=maya,
+        service="assessment-60",
+        practitioner=dana,
+        day=(CURRENT_TIME - timedelta(days=7)).astimezone(NEW_YORK).date(),
+        now=CURRENT_TIME - timedelta(days=10),
         days=3,
-        patient_id=maya.id,
-        policy=POLICY,
-    )[0]
-    visit = book_visit(
-        session=session,
-        now=as_of,
-        patient_id=maya.id or 0,
-        start=slot.starts_at,
-        parts=[PartRequest(service="assessment-60", practitioner_id=dana.id)],
-        policy=POLICY,
     )
+    starts_at = session.exec(
+        select(Appointment.starts_at).where(Appointment.visit_id == visit.id)
+    ).one()
     complete(
         session=session,
-        now=slot.starts_at + timedelta(hours=1),
+        now=starts_at + timedelta(hours=1),
         visit_id=visit.id or 0,
         policy=POLICY,
     )
@@ -100,7 +94,7 @@ def assessed_maya(session: Session, dana: Practitioner) -> Patient:
             provider_sid="SM-maya-soreness",
             from_phone=maya.phone,
             body="3",
-            received_at=slot.starts_at + timedelta(days=1),
+            received_at=starts_at + timedelta(days=1),
             patient_id=maya.id,
             visit_id=visit.id,
             meaning="soreness",
@@ -108,6 +102,37 @@ def assessed_maya(session: Session, dana: Practitioner) -> Patient:
         )
     )
     return maya
+
+
+def book_first_open(
+    session: Session,
+    *,
+    patient: Patient,
+    service: str,
+    practitioner: Practitioner,
+    day: date,
+    now: datetime = CURRENT_TIME,
+    days: int = 1,
+) -> Visit:
+    """`service` with `practitioner` at the first open time from `day`."""
+    parts = [PartRequest(service=service, practitioner_id=practitioner.id)]
+    slot = find_open_slots(
+        session=session,
+        now=now,
+        parts=parts,
+        first_day=day,
+        days=days,
+        patient_id=patient.id,
+        policy=POLICY,
+    )[0]
+    return book_visit(
+        session=session,
+        now=now,
+        patient_id=patient.id or 0,
+        start=slot.starts_at,
+        parts=parts,
+        policy=POLICY,
+    )
 
 
 @pytest.fixture

@@ -15,14 +15,12 @@ from sqlmodel import select
 from scheduler.core import db
 from scheduler.models import Message, Patient, Practitioner
 from scheduler.patients.replies import receive_text
-from scheduler.scheduling.availability import PartRequest
-from scheduler.scheduling.booking import book_visit
-from scheduler.scheduling.slots import find_open_slots
 from tests.browser_fixtures import (
     PHONE,
     TUESDAY,
     VIEWPORT,
     assert_accessible,
+    book_first_open,
     screenshot,
     sign_in,
 )
@@ -101,17 +99,8 @@ def maya_booked_on_tuesday(engine: Engine) -> Message:
     with db.booking_session(engine) as session, db.transaction(session):
         maya = session.exec(select(Patient).where(Patient.name == "Maya Patel")).one()
         dana = session.exec(select(Practitioner).where(Practitioner.name == "Dana Whitfield")).one()
-        parts = [PartRequest(service="dry-needling-30", practitioner_id=dana.id)]
-        slot = find_open_slots(
-            session=session, now=CURRENT_TIME, parts=parts, first_day=TUESDAY, days=1, policy=POLICY
-        )[0]
-        visit = book_visit(
-            session=session,
-            now=CURRENT_TIME,
-            patient_id=maya.id or 0,
-            start=slot.starts_at,
-            parts=parts,
-            policy=POLICY,
+        visit = book_first_open(
+            session, patient=maya, service="dry-needling-30", practitioner=dana, day=TUESDAY
         )
         return session.exec(
             select(Message).where(Message.visit_id == visit.id, Message.kind == "reminder_24h")

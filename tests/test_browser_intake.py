@@ -20,12 +20,12 @@ from scheduler.models import InboundMessage, Message, Patient, Practitioner, Vis
 from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.booking import book_visit
 from scheduler.scheduling.plans import book_series
-from scheduler.scheduling.slots import find_open_slots
 from tests.browser_fixtures import (
     PHONE,
     TUESDAY,
     VIEWPORT,
     assert_accessible,
+    book_first_open,
     screenshot,
     sign_in,
 )
@@ -47,22 +47,8 @@ def noah_booked_for_an_assessment(engine: Engine) -> Message:
             region="US",
         )
         dana = session.exec(select(Practitioner).where(Practitioner.name == "Dana Whitfield")).one()
-        parts = [PartRequest(service="assessment-60", practitioner_id=dana.id)]
-        slot = find_open_slots(
-            session=session,
-            now=CURRENT_TIME,
-            parts=parts,
-            first_day=thursday,
-            days=1,
-            policy=POLICY,
-        )[0]
-        visit = book_visit(
-            session=session,
-            now=CURRENT_TIME,
-            patient_id=noah.id or 0,
-            start=slot.starts_at,
-            parts=parts,
-            policy=POLICY,
+        visit = book_first_open(
+            session, patient=noah, service="assessment-60", practitioner=dana, day=thursday
         )
         return session.exec(
             select(Message).where(Message.visit_id == visit.id, Message.kind == "intake_request")
