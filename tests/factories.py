@@ -162,7 +162,10 @@ def assessed_patient(
         now=CURRENT_TIME - timedelta(days=10),
     )
     complete(
-        session=session, now=CURRENT_TIME - timedelta(days=7), visit_id=visit.id or 0, policy=POLICY
+        session=session,
+        now=clinic.at(last_week, hour + 1),
+        visit_id=visit.id or 0,
+        policy=POLICY,
     )
     return patient
 

@@ -183,8 +183,14 @@ def test_it_follows_a_visit_through_the_day(api: Web) -> None:
     path = booked_for_nine_today(api)
 
     with api.api("frank") as client:
+        api.app.dependency_overrides[utc_now] = lambda: (
+            CURRENT_TIME + timedelta(hours=1, minutes=50)
+        )
         checked_in = client.post(f"{path}/check-in")
         twice = client.post(f"{path}/check-in")
+        api.app.dependency_overrides[utc_now] = lambda: (
+            CURRENT_TIME + timedelta(hours=2, minutes=30)
+        )
         completed = client.post(f"{path}/complete")
         texts = client.get(f"{path}/messages")
 
@@ -195,6 +201,24 @@ def test_it_follows_a_visit_through_the_day(api: Web) -> None:
     assert completed.json()["completed_at"] is not None
     assert "aftercare" in [message["kind"] for message in texts.json()]
     assert {"kind", "send_at", "status", "error", "body"} <= set(texts.json()[0])
+
+
+def test_it_refuses_to_check_in_or_complete_a_visit_hours_away_and_changes_nothing(
+    api: Web,
+) -> None:
+    path = booked_for_nine_today(api)
+
+    with api.api("frank") as client:
+        early = client.post(f"{path}/check-in")
+        completed = client.post(f"{path}/complete")
+        visit = client.get(path).json()
+        kinds = [text["kind"] for text in client.get(f"{path}/messages").json()]
+
+    assert (early.status_code, error_of(early)["code"]) == (422, "too_early_to_check_in")
+    assert "checked in from Mon 23 Nov 08:00" in error_of(early)["message"]
+    assert (completed.status_code, error_of(completed)["code"]) == (422, "not_started")
+    assert visit["status"] == "booked"
+    assert "aftercare" not in kinds
 
 
 def test_it_marks_a_no_show_only_once_the_visit_has_started(api: Web) -> None:

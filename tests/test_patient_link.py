@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from scheduler.core import audit, db, signing
-from scheduler.core.clock import utc_now
 from scheduler.core.errors import Conflict
 from scheduler.models import AuditEntry, Message, Patient, Practitioner, Visit, VisitStatus
 from scheduler.patients.links import move_by_link, open_link, open_times
@@ -29,7 +28,7 @@ from tests.factories import (
 from tests.oracles import count_overlaps
 from tests.sent_texts import send_now
 from tests.web_fixtures import Web
-from tests.web_pages import clinic_data
+from tests.web_pages import at, clinic_data
 
 TUESDAY = next_weekday(1)
 WEDNESDAY = next_weekday(2)
@@ -68,11 +67,6 @@ def patients_entries(engine: Engine, visit: Visit) -> list[tuple[str, str]]:
             .order_by(col(AuditEntry.id))
         )
         return [(entry.action, entry.actor) for entry in entries]
-
-
-def at(web: Web, moment: datetime) -> None:
-    """The web app's clock stopped at `moment`."""
-    web.app.dependency_overrides[utc_now] = lambda: moment
 
 
 def offered_starts(page: str) -> list[str]:

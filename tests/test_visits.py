@@ -1,10 +1,12 @@
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlmodel import Session, col, select
 
 from scheduler.core.errors import Conflict, RuleViolation
-from scheduler.models import Appointment, Visit, VisitStatus
+from scheduler.models import Appointment, Message, Visit, VisitStatus
 from scheduler.scheduling.booking import reschedule_visit
 from scheduler.scheduling.visits import check_in, complete, mark_no_show
 from tests.factories import (
@@ -148,7 +150,7 @@ def test_it_follows_a_visit_through_the_day(session: Session) -> None:
     alex = assessed_patient(session, clinic)
     visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
 
-    check_in(session=session, now=clinic.at(TUESDAY, 9, 55), visit_id=visit.id or 0)
+    check_in(session=session, now=clinic.at(TUESDAY, 9, 55), visit_id=visit.id or 0, policy=POLICY)
     done = complete(
         session=session, now=clinic.at(TUESDAY, 10, 40), visit_id=visit.id or 0, policy=POLICY
     )
@@ -166,7 +168,9 @@ def test_it_refuses_to_check_in_a_cancelled_visit(session: Session) -> None:
     cancel(session, visit, now=CURRENT_TIME, reason="", by="front desk")
 
     with pytest.raises(RuleViolation, match="is cancelled; it cannot be checked in"):
-        check_in(session=session, now=CURRENT_TIME, visit_id=visit.id or 0)
+        check_in(
+            session=session, now=clinic.at(TUESDAY, 9, 30), visit_id=visit.id or 0, policy=POLICY
+        )
 
 
 def test_it_marks_a_no_show_only_once_the_visit_has_started(session: Session) -> None:
@@ -174,13 +178,48 @@ def test_it_marks_a_no_show_only_once_the_visit_has_started(session: Session) ->
     alex = assessed_patient(session, clinic)
     visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
 
-    with pytest.raises(RuleViolation, match="not started"):
+    with pytest.raises(RuleViolation, match="no-show from Tue 24 Nov 10:00, not before"):
         mark_no_show(session=session, now=CURRENT_TIME, visit_id=visit.id or 0)
     missed = mark_no_show(
         session=session, now=clinic.at(TUESDAY, 10) + timedelta(minutes=20), visit_id=visit.id or 0
     )
 
     assert missed.status == VisitStatus.NO_SHOW
+
+
+@pytest.mark.parametrize(
+    ("step", "hour", "minute", "code", "words"),
+    [
+        ("check in", 8, 59, "too_early_to_check_in", "checked in from Tue 24 Nov 09:00"),
+        ("check in", 10, 30, "visit_over", "ended at Tue 24 Nov 10:30"),
+        ("complete", 9, 59, "not_started", "completed from Tue 24 Nov 10:00"),
+        ("no-show", 9, 59, "not_started", "no-show from Tue 24 Nov 10:00"),
+    ],
+)
+def test_it_refuses_each_step_outside_its_window_and_changes_nothing(
+    session: Session, step: str, hour: int, minute: int, code: str, words: str
+) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    visit = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
+    session.commit()
+    texts = session.exec(select(Message.id, Message.status).where(Message.visit_id == visit.id))
+    before = sorted(texts.all())
+    now = clinic.at(TUESDAY, hour, minute)
+    steps: dict[str, Callable[..., Visit]] = {
+        "check in": partial(check_in, policy=POLICY),
+        "complete": partial(complete, policy=POLICY),
+        "no-show": mark_no_show,
+    }
+
+    with pytest.raises(RuleViolation) as refused:
+        steps[step](session=session, now=now, visit_id=visit.id or 0)
+
+    session.rollback()
+    assert refused.value.code == code and words in refused.value.message
+    assert session.get_one(Visit, visit.id).status == VisitStatus.BOOKED
+    texts = session.exec(select(Message.id, Message.status).where(Message.visit_id == visit.id))
+    assert sorted(texts.all()) == before
 
 
 def test_it_refuses_to_move_the_assessment_after_the_first_needling(session: Session) -> None:

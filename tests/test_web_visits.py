@@ -7,7 +7,7 @@ from scheduler.core import db
 from scheduler.models import Message, MessageStatus, Visit, VisitStatus
 from tests.factories import assessed_patient, book, next_weekday
 from tests.web_fixtures import Web
-from tests.web_pages import audit_actions, clinic_data, submit
+from tests.web_pages import at, audit_actions, clinic_data, submit
 
 TUESDAY = next_weekday(1)
 WEDNESDAY = next_weekday(2)
@@ -87,8 +87,10 @@ def test_it_refuses_to_move_a_visit_someone_else_changed_meanwhile(pages: Web) -
 def test_it_checks_in_and_completes_and_audits_both(pages: Web) -> None:
     visit = booked_visit(pages)
 
+    at(pages, pages.clinic.at(TUESDAY, 9, 50))
     with pages.browser("frank") as client:
         submit(pages, client, f"/visits/{visit.id}/progress/check-in")
+        at(pages, pages.clinic.at(TUESDAY, 11, 30))
         submit(pages, client, f"/visits/{visit.id}/progress/complete")
 
     assert visit_now(pages, visit).status == VisitStatus.COMPLETED
@@ -104,7 +106,7 @@ def test_it_says_why_a_change_is_refused_and_keeps_the_visit(pages: Web) -> None
         refused = submit(pages, client, f"/visits/{visit.id}/progress/no-show")
 
     assert refused.status_code == 422
-    assert "has not started yet" in refused.text
+    assert "can be marked as a no-show from Tue 24 Nov 10:00, not before." in refused.text
     assert visit_now(pages, visit).status == VisitStatus.BOOKED
     assert ("visit.no_show", f"visit:{visit.id}") not in audit_actions(pages)
 
@@ -125,3 +127,22 @@ def test_visits_are_not_for_practitioners(pages: Web) -> None:
     with pages.browser("dana") as client:
         assert client.get(f"/visits/{visit.id}").status_code == 403
         assert submit(pages, client, f"/visits/{visit.id}/cancel").status_code == 403
+
+
+def test_the_page_offers_each_step_only_when_it_would_succeed(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        days_ahead = client.get(f"/visits/{visit.id}").text
+    at(pages, pages.clinic.at(TUESDAY, 9, 30))
+    with pages.browser("frank") as client:
+        arriving = client.get(f"/visits/{visit.id}").text
+    at(pages, pages.clinic.at(TUESDAY, 10, 15))
+    with pages.browser("frank") as client:
+        started = client.get(f"/visits/{visit.id}").text
+
+    steps = ("progress/check-in", "progress/complete", "progress/no-show")
+    assert [step in days_ahead for step in steps] == [False, False, False]
+    assert "Check-in opens 09:00 on Tue 24 Nov" in days_ahead
+    assert [step in arriving for step in steps] == [True, False, False]
+    assert [step in started for step in steps] == [True, True, True]

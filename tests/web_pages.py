@@ -3,6 +3,7 @@ what staff do in a browser."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -21,6 +22,11 @@ def pages(web: Web) -> Web:
     """The web app at CURRENT_TIME: Monday 23 November 2026, 07:00 in New York."""
     web.app.dependency_overrides[utc_now] = lambda: CURRENT_TIME
     return web
+
+
+def at(web: Web, moment: datetime) -> None:
+    """The web app's clock stopped at `moment`."""
+    web.app.dependency_overrides[utc_now] = lambda: moment
 
 
 @contextmanager

@@ -172,8 +172,11 @@ def cancel(
 
 
 @router.post("/visits/{visit_id}/check-in")
-def arrive(visit_id: PathId, session: WriteSessionDep, now: NowDep, user: FrontDesk) -> VisitPublic:
-    check_in(session=session, now=now, visit_id=visit_id, actor=audit.staff(user))
+def arrive(
+    visit_id: PathId, session: WriteSessionDep, now: NowDep, policy: PolicyDep, user: FrontDesk
+) -> VisitPublic:
+    """From an hour (TRIGGERPOINT_CHECK_IN_MINUTES_BEFORE) before the visit until it ends."""
+    check_in(session=session, now=now, visit_id=visit_id, policy=policy, actor=audit.staff(user))
     return visit_public(view_visit(session, visit_id))
 
 
@@ -181,13 +184,14 @@ def arrive(visit_id: PathId, session: WriteSessionDep, now: NowDep, user: FrontD
 def finish(
     visit_id: PathId, session: WriteSessionDep, now: NowDep, policy: PolicyDep, user: FrontDesk
 ) -> VisitPublic:
-    """Completed; the aftercare texts follow."""
+    """Completed, once it has started; the aftercare texts follow."""
     complete(session=session, now=now, visit_id=visit_id, policy=policy, actor=audit.staff(user))
     return visit_public(view_visit(session, visit_id))
 
 
 @router.post("/visits/{visit_id}/no-show")
 def missed(visit_id: PathId, session: WriteSessionDep, now: NowDep, user: FrontDesk) -> VisitPublic:
+    """Once the visit has started."""
     mark_no_show(session=session, now=now, visit_id=visit_id, actor=audit.staff(user))
     return visit_public(view_visit(session, visit_id))
 

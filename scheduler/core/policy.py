@@ -13,6 +13,7 @@ class Policy:
     horizon: timedelta = timedelta(days=120)
     handover_gap: timedelta = timedelta(0)
     late_cancel_window: timedelta = timedelta(hours=24)
+    check_in_opens: timedelta = timedelta(minutes=60)  # before the visit's start
     confirmation_grace: timedelta = timedelta(minutes=3)
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     send_window: tuple[time, time] = (time(8), time(20))
@@ -29,6 +30,7 @@ class Policy:
             horizon=timedelta(days=settings.booking_horizon_days),
             handover_gap=timedelta(minutes=settings.handover_gap_minutes),
             late_cancel_window=timedelta(hours=settings.late_cancel_hours),
+            check_in_opens=timedelta(minutes=settings.check_in_minutes_before),
             confirmation_grace=timedelta(minutes=settings.confirmation_grace_minutes),
             reminder_offsets=tuple(timedelta(hours=h) for h in settings.reminder_offsets_hours),
             send_window=(

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     send_window_opens: str = Field(default="08:00", pattern=r"^\d\d:\d\d$")
     send_window_closes: str = Field(default="20:00", pattern=r"^\d\d:\d\d$")
     daily_message_cap: int = Field(default=3, ge=1, description="Texts per patient per day")
+    check_in_minutes_before: int = Field(
+        default=60, ge=0, le=24 * 60, description="How early before its start a visit may check in"
+    )
     intake_valid_months: int = Field(
         default=12, ge=1, le=120, description="How long a signed intake and consent stay current"
     )

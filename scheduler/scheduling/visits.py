@@ -11,10 +11,12 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from scheduler.clinic.catalogue import resolve_location
 from scheduler.core import audit
 from scheduler.core.db import require_booking_session
 from scheduler.core.errors import NotFound, RuleViolation
 from scheduler.core.policy import Policy
+from scheduler.core.wallclock import clinic_zone
 from scheduler.messaging import outbox
 from scheduler.models import Appointment, Service, Visit, VisitStatus
 from scheduler.scheduling.availability import PartRequest
@@ -149,7 +151,11 @@ def cancel_visit(
     return visit
 
 
-def check_in(*, session: Session, now: datetime, visit_id: int, actor: str = "system") -> Visit:
+def check_in(
+    *, session: Session, now: datetime, visit_id: int, policy: Policy, actor: str = "system"
+) -> Visit:
+    """From `policy.check_in_opens` before the visit's start until it ends."""
+    _require(_check_in_refusal(session, visit_id, now=now, policy=policy))
     visit = _change_status(
         session,
         visit_id=visit_id,
@@ -170,7 +176,8 @@ def complete(
     policy: Policy,
     actor: str = "system",
 ) -> Visit:
-    """Completed, with the aftercare texts that follow."""
+    """Completed, once it has started, with the aftercare texts that follow."""
+    _require(_not_started(session, visit_id, "completed", now=now))
     visit = _change_status(
         session,
         visit_id=visit_id,
@@ -185,12 +192,8 @@ def complete(
 
 
 def mark_no_show(*, session: Session, now: datetime, visit_id: int, actor: str = "system") -> Visit:
-    if visit_start(session, visit_id) > now:
-        raise RuleViolation(
-            "A visit that has not started yet cannot be a no-show.",
-            field="visit_id",
-            code="not_started",
-        )
+    """Once the visit has started."""
+    _require(_not_started(session, visit_id, "marked as a no-show", now=now))
     visit = _change_status(
         session, visit_id=visit_id, allowed=MISSABLE, to=VisitStatus.NO_SHOW, verb="marked no-show"
     )
@@ -198,6 +201,71 @@ def mark_no_show(*, session: Session, now: datetime, visit_id: int, actor: str =
     _flag_unassessed_needling(session, visit)
     _audit(session, visit, actor, now)
     return visit
+
+
+def steps_open(session: Session, visit: Visit, *, now: datetime, policy: Policy) -> set[str]:
+    """Which of check-in, complete and no-show would succeed now: what a page should offer."""
+    visit_id = visit.id or 0
+    refusals = {
+        "check-in": (CHECKABLE_IN, _check_in_refusal(session, visit_id, now=now, policy=policy)),
+        "complete": (COMPLETABLE, _not_started(session, visit_id, "completed", now=now)),
+        "no-show": (MISSABLE, _not_started(session, visit_id, "marked as a no-show", now=now)),
+    }
+    return {
+        step
+        for step, (statuses, refusal) in refusals.items()
+        if visit.status in statuses and refusal is None
+    }
+
+
+def _check_in_refusal(
+    session: Session, visit_id: int, *, now: datetime, policy: Policy
+) -> RuleViolation | None:
+    """Check-in opens `policy.check_in_opens` before the visit and closes when it ends."""
+    appointments = appointments_of(session, visit_id)
+    opens = appointments[0].starts_at - policy.check_in_opens
+    if now < opens:
+        return _not_yet(session, visit_id, "checked in", opens, code="too_early_to_check_in")
+    if now >= appointments[-1].ends_at:
+        return RuleViolation(
+            f"This visit ended at {_local(session, visit_id, appointments[-1].ends_at)}; mark "
+            "it completed or as a no-show instead.",
+            field="visit_id",
+            code="visit_over",
+        )
+    return None
+
+
+def _not_started(
+    session: Session, visit_id: int, verb: str, *, now: datetime
+) -> RuleViolation | None:
+    """Completing and a no-show wait for the visit's start."""
+    starts_at = visit_start(session, visit_id)
+    if now < starts_at:
+        return _not_yet(session, visit_id, verb, starts_at, code="not_started")
+    return None
+
+
+def _require(refusal: RuleViolation | None) -> None:
+    if refusal is not None:
+        raise refusal
+
+
+def _not_yet(
+    session: Session, visit_id: int, verb: str, from_when: datetime, *, code: str
+) -> RuleViolation:
+    return RuleViolation(
+        f"This visit can be {verb} from {_local(session, visit_id, from_when)}, not before.",
+        field="visit_id",
+        code=code,
+    )
+
+
+def _local(session: Session, visit_id: int, moment: datetime) -> str:
+    """`moment` on the clinic's clock, as the front desk reads it: Tue 24 Nov 09:00."""
+    location = resolve_location(session, get_visit(session, visit_id).location_id)
+    local = moment.astimezone(clinic_zone(location.time_zone))
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
 
 
 def _flag_unassessed_needling(session: Session, visit: Visit) -> None:

@@ -25,7 +25,14 @@ from scheduler.models import Visit
 from scheduler.scheduling.availability import PartRequest, Slot
 from scheduler.scheduling.booking import reschedule_visit
 from scheduler.scheduling.slots import find_open_slots
-from scheduler.scheduling.visits import cancel_visit, check_in, complete, get_visit, mark_no_show
+from scheduler.scheduling.visits import (
+    cancel_visit,
+    check_in,
+    complete,
+    get_visit,
+    mark_no_show,
+    steps_open,
+)
 from scheduler.staff.board import visit_parts
 from scheduler.web.clinic_clock import ClinicClock, chosen_day, clinic_clock
 from scheduler.web.desk.booking import DAY_CHOICES, slot_labels, slots_by_day
@@ -170,9 +177,10 @@ def move(
 
 
 def _steps(policy: Policy) -> dict[str, Callable[..., Visit]]:
-    """Each step's core function; completing plans the aftercare texts, so it takes the policy."""
+    """Each step's core function, with the policy where it needs it (when check-in opens, the
+    aftercare texts)."""
     return {
-        "check-in": check_in,
+        "check-in": partial(check_in, policy=policy),
         "complete": partial(complete, policy=policy),
         "no-show": mark_no_show,
     }
@@ -215,6 +223,8 @@ def _visit_page(
         status_of(error) if error else 200,
         **_visit_context(session, visit),
         intake=intake_status(session, patient_id=visit.patient_id, now=now, policy=policy),
+        steps=steps_open(session, visit, now=now, policy=policy),
+        check_in_opens=policy.check_in_opens,
         needs_intake=NEEDS_INTAKE,
         messages=messages_of_visit(session, visit_id),
         zone=clinic_clock(session, now).zone,
