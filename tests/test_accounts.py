@@ -35,6 +35,20 @@ def test_it_sends_a_practitioner_to_their_own_day(web: Web) -> None:
     assert response.headers["location"] == "/my-day"
 
 
+def test_the_start_page_leads_each_one_home_and_the_icon_is_there(web: Web) -> None:
+    with web.client() as anyone:
+        stranger = anyone.get("/", headers={"Accept": "text/html"})
+        icon = anyone.get("/favicon.ico")
+    homes = {}
+    for name in ("frank", "dana", "ada"):
+        with web.browser(name) as client:
+            homes[name] = client.get("/").headers["location"]
+
+    assert (stranger.status_code, stranger.headers["location"]) == (303, "/login?next=/")
+    assert homes == {"frank": "/board", "dana": "/my-day", "ada": "/board"}
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
 def test_it_gives_a_new_session_at_sign_in_and_ends_the_old_one(web: Web) -> None:
     with web.browser("frank") as client:
         planted = client.cookies["tp_session"]

@@ -222,7 +222,7 @@ def _check_in_refusal(
     session: Session, visit_id: int, *, now: datetime, policy: Policy
 ) -> RuleViolation | None:
     """Check-in opens `policy.check_in_opens` before the visit and closes when it ends."""
-    appointments = appointments_of(session, visit_id)
+    appointments = appointments_of(session, get_visit(session, visit_id).id or 0)
     opens = appointments[0].starts_at - policy.check_in_opens
     if now < opens:
         return _not_yet(session, visit_id, "checked in", opens, code="too_early_to_check_in")

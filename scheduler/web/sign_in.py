@@ -1,9 +1,10 @@
-"""Signing in and out of the web app."""
+"""Signing in and out of the web app, and the start page that leads each one home."""
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from scheduler.api.auth import (
@@ -30,6 +31,18 @@ class SignInForm(BaseModel):
 
 
 HOME = {Role.ADMIN: "/board", Role.FRONT_DESK: "/board", Role.PRACTITIONER: "/my-day"}
+ICON = Path(__file__).parent / "static" / "favicon.svg"
+
+
+@router.get("/")
+def start_page(user: Staff) -> Response:
+    """Signed-in staff go to their home page; anyone else is sent to sign in first."""
+    return RedirectResponse(_home(user), status_code=303)
+
+
+@router.get("/favicon.ico", dependencies=[PUBLIC])
+def favicon() -> Response:
+    return FileResponse(ICON, media_type="image/svg+xml")
 
 
 @router.get("/login", dependencies=[PUBLIC])
