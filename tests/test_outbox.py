@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from scheduler.models import Message, MessageStatus, Visit
 from scheduler.scheduling.booking import reschedule_visit
+from scheduler.scheduling.cancellations import undo_cancellation
 from scheduler.scheduling.visits import cancel_visit, complete, mark_no_show
 from tests.factories import (
     CURRENT_TIME,
@@ -135,6 +136,45 @@ def test_it_sends_a_cancellation_notice_once_the_patient_was_told(session: Sessi
     )
 
     assert outbox(session, visit, MessageStatus.SCHEDULED) == [("cancellation_notice", "scheduled")]
+
+
+def test_an_undone_cancellation_says_booked_again_only_if_the_notice_went(
+    session: Session,
+) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    told = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
+    quiet = book(session, alex, clinic.at(TUESDAY, 14), "massage-30")
+    for visit in (told, quiet):
+        mark_sent(session, visit, "confirmation")
+        cancel_visit(
+            session=session,
+            now=CURRENT_TIME + timedelta(hours=1),
+            visit_id=visit.id or 0,
+            reason="clinic",
+            cancelled_by="front desk",
+            policy=POLICY,
+        )
+    mark_sent(session, told, "cancellation_notice")
+
+    for visit in (told, quiet):
+        undo_cancellation(
+            session,
+            visit_id=visit.id or 0,
+            now=CURRENT_TIME + timedelta(hours=1, minutes=5),
+            actor="front desk",
+            policy=POLICY,
+        )
+
+    assert outbox(session, told, MessageStatus.SCHEDULED) == [
+        ("restored_notice", "scheduled"),
+        ("reminder_24h", "scheduled"),
+        ("reminder_2h", "scheduled"),
+    ]
+    assert outbox(session, quiet, MessageStatus.SCHEDULED) == [
+        ("reminder_24h", "scheduled"),
+        ("reminder_2h", "scheduled"),
+    ]
 
 
 def test_it_plans_aftercare_for_a_completed_needling_visit_only(session: Session) -> None:

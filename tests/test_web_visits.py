@@ -1,11 +1,12 @@
 import re
+from datetime import timedelta
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from scheduler.core import db
 from scheduler.models import Message, MessageStatus, Visit, VisitStatus
-from tests.factories import assessed_patient, book, next_weekday
+from tests.factories import CURRENT_TIME, assessed_patient, book, next_weekday
 from tests.web_fixtures import Web
 from tests.web_pages import at, audit_actions, clinic_data, submit
 
@@ -13,10 +14,11 @@ TUESDAY = next_weekday(1)
 WEDNESDAY = next_weekday(2)
 
 
-def booked_visit(web: Web) -> Visit:
+def booked_visit(web: Web, *, hour: int = 10, phone: str = "+12125550101") -> Visit:
+    """Alex's dry needling and massage on Tuesday at `hour` (another Alex for another phone)."""
     with clinic_data(web) as session:
-        alex = assessed_patient(session, web.clinic)
-        return book(session, alex, web.clinic.at(TUESDAY, 10), "dry-needling-30", "massage-60")
+        alex = assessed_patient(session, web.clinic, phone=phone, hour=9 if hour == 10 else 11)
+        return book(session, alex, web.clinic.at(TUESDAY, hour), "dry-needling-30", "massage-60")
 
 
 def visit_now(web: Web, visit: Visit) -> Visit:
@@ -47,12 +49,14 @@ def test_it_cancels_with_a_reason_and_records_who(pages: Web) -> None:
     visit = booked_visit(pages)
 
     with pages.browser("frank") as client:
-        response = submit(pages, client, f"/visits/{visit.id}/cancel", reason="patient is ill")
+        page = client.get(f"/visits/{visit.id}").text
+        response = submit(pages, client, f"/visits/{visit.id}/cancel", reason="illness")
 
+    assert '<details class="confirm-cancel"' in page and "Yes, cancel the visit" in page
     assert response.status_code == 303
     cancelled = visit_now(pages, visit)
     assert cancelled.status == VisitStatus.CANCELLED
-    assert cancelled.cancel_reason == "patient is ill"
+    assert cancelled.cancel_reason == "The patient is ill"
     assert cancelled.cancelled_by.endswith(" frank")  # type: ignore[union-attr]
     assert ("visit.cancelled", f"visit:{visit.id}") in audit_actions(pages)
 
@@ -115,7 +119,7 @@ def test_it_refuses_a_cancellation_without_the_csrf_token(pages: Web) -> None:
     visit = booked_visit(pages)
 
     with pages.browser("frank") as client:
-        refused = client.post(f"/visits/{visit.id}/cancel", data={"reason": "x"})
+        refused = client.post(f"/visits/{visit.id}/cancel", data={"reason": "illness"})
 
     assert refused.status_code == 403
     assert visit_now(pages, visit).status == VisitStatus.BOOKED
@@ -146,3 +150,70 @@ def test_the_page_offers_each_step_only_when_it_would_succeed(pages: Web) -> Non
     assert "Check-in opens 09:00 on Tue 24 Nov" in days_ahead
     assert [step in arriving for step in steps] == [True, False, False]
     assert [step in started for step in steps] == [True, True, True]
+
+
+def test_a_cancellation_needs_a_reason_from_the_list_or_words_for_another(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        none = submit(pages, client, f"/visits/{visit.id}/cancel")
+        other = submit(pages, client, f"/visits/{visit.id}/cancel", reason="other", reason_text=" ")
+        worded = submit(
+            pages, client, f"/visits/{visit.id}/cancel", reason="other", reason_text="Snowed in"
+        )
+
+    assert none.status_code == 422 and "Choose why the visit is cancelled." in none.text
+    assert other.status_code == 422 and 'aria-describedby="reason_text-error"' in other.text
+    assert worded.status_code == 303 and visit_now(pages, visit).cancel_reason == "Snowed in"
+
+
+def test_a_cancellation_can_be_undone_for_ten_minutes_with_the_reminders_back(
+    pages: Web,
+) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        submit(pages, client, f"/visits/{visit.id}/cancel", reason="patient_called")
+        page = client.get(f"/visits/{visit.id}").text
+        undone = submit(pages, client, f"/visits/{visit.id}/undo-cancel")
+
+    assert "Undo the cancellation" in page and "Possible until 07:10" in page
+    assert undone.status_code == 303
+    restored = visit_now(pages, visit)
+    assert (restored.status, restored.version, restored.cancel_reason) == (
+        VisitStatus.BOOKED,
+        2,
+        None,
+    )
+    with db.session(pages.engine) as session:
+        waiting = session.exec(
+            select(Message.kind).where(
+                Message.visit_id == visit.id,
+                Message.visit_version == 2,
+                col(Message.status) == MessageStatus.SCHEDULED,
+            )
+        ).all()
+    assert sorted(waiting) == ["confirmation", "reminder_24h", "reminder_2h"]
+    assert ("visit.restored", f"visit:{visit.id}") in audit_actions(pages)
+
+
+def test_an_undo_after_the_window_or_onto_a_taken_time_is_refused(pages: Web) -> None:
+    visit = booked_visit(pages)
+    late = booked_visit(pages, hour=14, phone="+12125550109")
+    with pages.browser("frank") as client:
+        submit(pages, client, f"/visits/{visit.id}/cancel", reason="clinic")
+        submit(pages, client, f"/visits/{late.id}/cancel", reason="clinic")
+    with clinic_data(pages) as session:
+        cy = assessed_patient(session, pages.clinic, name="Cy", phone="+12125550199", hour=13)
+        dana = pages.clinic.dana
+        book(session, cy, pages.clinic.at(TUESDAY, 10), "dry-needling-30", practitioner=dana)
+
+    with pages.browser("frank") as client:
+        taken = submit(pages, client, f"/visits/{visit.id}/undo-cancel")
+        at(pages, CURRENT_TIME + timedelta(minutes=11))
+        expired = submit(pages, client, f"/visits/{late.id}/undo-cancel")
+
+    assert taken.status_code == 409
+    assert expired.status_code == 422 and "can be undone for 10 minutes" in expired.text
+    assert visit_now(pages, visit).status == VisitStatus.CANCELLED
+    assert visit_now(pages, late).status == VisitStatus.CANCELLED

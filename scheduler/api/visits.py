@@ -28,6 +28,7 @@ from scheduler.core import audit
 from scheduler.messaging.log import messages_of_visit
 from scheduler.scheduling.availability import PartRequest
 from scheduler.scheduling.booking import book_visit, reschedule_visit
+from scheduler.scheduling.cancellations import undo_cancellation
 from scheduler.scheduling.plans import book_series, visits_of_plan
 from scheduler.scheduling.slots import find_open_slots, parts_for
 from scheduler.scheduling.visits import (
@@ -168,6 +169,16 @@ def cancel(
         cancelled_by=audit.staff(user),
         policy=policy,
     )
+    return visit_public(view_visit(session, visit_id))
+
+
+@router.post("/visits/{visit_id}/undo-cancel")
+def undo_cancel(
+    visit_id: PathId, session: WriteSessionDep, now: NowDep, policy: PolicyDep, user: FrontDesk
+) -> VisitPublic:
+    """Book a just-cancelled visit again as it was: within TRIGGERPOINT_UNDO_MINUTES of the
+    cancellation, while its time is free; its reminders follow again."""
+    undo_cancellation(session, visit_id=visit_id, now=now, actor=audit.staff(user), policy=policy)
     return visit_public(view_visit(session, visit_id))
 
 

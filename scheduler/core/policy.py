@@ -14,6 +14,7 @@ class Policy:
     handover_gap: timedelta = timedelta(0)
     late_cancel_window: timedelta = timedelta(hours=24)
     check_in_opens: timedelta = timedelta(minutes=60)  # before the visit's start
+    undo_window: timedelta = timedelta(minutes=10)  # a cancellation may be undone this long
     confirmation_grace: timedelta = timedelta(minutes=3)
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     send_window: tuple[time, time] = (time(8), time(20))
@@ -31,6 +32,7 @@ class Policy:
             handover_gap=timedelta(minutes=settings.handover_gap_minutes),
             late_cancel_window=timedelta(hours=settings.late_cancel_hours),
             check_in_opens=timedelta(minutes=settings.check_in_minutes_before),
+            undo_window=timedelta(minutes=settings.undo_minutes),
             confirmation_grace=timedelta(minutes=settings.confirmation_grace_minutes),
             reminder_offsets=tuple(timedelta(hours=h) for h in settings.reminder_offsets_hours),
             send_window=(

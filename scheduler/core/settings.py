@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     check_in_minutes_before: int = Field(
         default=60, ge=0, le=24 * 60, description="How early before its start a visit may check in"
     )
+    undo_minutes: int = Field(
+        default=10, ge=0, le=24 * 60, description="How long a cancellation can be undone"
+    )
     intake_valid_months: int = Field(
         default=12, ge=1, le=120, description="How long a signed intake and consent stay current"
     )

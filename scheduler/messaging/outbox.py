@@ -57,10 +57,27 @@ def on_moved(session: Session, *, visit: Visit, now: datetime, policy: Policy) -
         planned[0] = PlannedMessage(
             "reschedule_notice", "reschedule_notice", notice.send_at, notice.not_after
         )
-    request = not intake_texts.request_sent(session, visit=visit)
     planned += _intake(
-        session, visit, now=now, policy=policy, first_at=planned[0].send_at, request=request
+        session, visit, now=now, policy=policy, first_at=planned[0].send_at, again=True
     )
+    _add(session, visit, planned, now=now, policy=policy)
+
+
+def on_restored(session: Session, *, visit: Visit, now: datetime, policy: Policy) -> None:
+    """A cancellation undone. A notice not yet gone is withdrawn and the patient hears nothing
+    new but the reminders (and the confirmation, if it had not gone either); one that went is
+    followed by a text saying the visit is booked again."""
+    _withdraw(session, visit, now=now, reason="cancellation undone")
+    heard = _kinds_sent(session, visit)
+    planned = _before_visit(session, visit, now=now, policy=policy, send_at=None)
+    first = planned.pop(0)
+    if "cancellation_notice" in heard:
+        planned.insert(
+            0, PlannedMessage("restored_notice", "restored_notice", first.send_at, first.not_after)
+        )
+    elif "confirmation" not in heard and "reschedule_notice" not in heard:
+        planned.insert(0, first)
+    planned += _intake(session, visit, now=now, policy=policy, first_at=first.send_at, again=True)
     _add(session, visit, planned, now=now, policy=policy)
 
 
@@ -71,8 +88,10 @@ def _intake(
     now: datetime,
     policy: Policy,
     first_at: datetime,
-    request: bool = True,
+    again: bool = False,
 ) -> list[PlannedMessage]:
+    """The intake texts the visit needs; planned `again` (after a move or an undo), the request
+    only if it had not gone already."""
     start, kinds = _visit_facts(session, visit)
     return intake_texts.for_visit(
         session,
@@ -82,7 +101,7 @@ def _intake(
         now=now,
         policy=policy,
         first_at=first_at,
-        request=request,
+        request=not (again and intake_texts.request_sent(session, visit=visit)),
     )
 
 
@@ -212,10 +231,15 @@ def _add(
 
 
 def _any_sent(session: Session, visit: Visit) -> bool:
-    query = select(Message.id).where(
+    return bool(_kinds_sent(session, visit))
+
+
+def _kinds_sent(session: Session, visit: Visit) -> set[str]:
+    """The kinds of the visit's texts that went out, or may have."""
+    query = select(Message.kind).where(
         Message.visit_id == visit.id, col(Message.status).in_(SENT_OR_MAYBE)
     )
-    return session.exec(query.limit(1)).first() is not None
+    return set(session.exec(query.distinct()))
 
 
 def _withdraw(session: Session, visit: Visit, *, now: datetime, reason: str) -> dict[str, datetime]:

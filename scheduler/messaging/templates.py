@@ -70,6 +70,10 @@ BUILT_IN: dict[str, tuple[str, int]] = {
         "{clinic}: your visit on {day} at {time} is cancelled. To book again call {phone}.",
         1,
     ),
+    "restored_notice": (
+        "{clinic}: your visit on {day} at {time} is booked again after all. {link}",
+        1,
+    ),
     "reschedule_notice": (
         "{clinic}: your visit moved to {day} at {time}. Reply C to confirm. {link}",
         1,

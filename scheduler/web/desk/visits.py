@@ -24,6 +24,12 @@ from scheduler.messaging.log import messages_of_visit
 from scheduler.models import Visit
 from scheduler.scheduling.availability import PartRequest, Slot
 from scheduler.scheduling.booking import reschedule_visit
+from scheduler.scheduling.cancellations import (
+    REASONS,
+    cancel_reason,
+    may_undo,
+    undo_cancellation,
+)
 from scheduler.scheduling.slots import find_open_slots
 from scheduler.scheduling.visits import (
     cancel_visit,
@@ -46,7 +52,8 @@ Step = Literal["check-in", "complete", "no-show"]
 
 
 class CancelForm(BaseModel):
-    reason: str = ""
+    reason: str = ""  # one of REASONS
+    reason_text: str = ""  # the words, for "other"
 
 
 class MoveForm(BaseModel):
@@ -88,9 +95,32 @@ def cancel(
             session=session,
             now=now,
             visit_id=visit_id,
-            reason=form.reason.strip(),
+            reason=cancel_reason(form.reason, form.reason_text),
             cancelled_by=audit.staff(user),
             policy=policy,
+        ),
+    )
+
+
+@router.post("/visits/{visit_id}/undo-cancel")
+def undo_cancel(
+    request: Request,
+    *,
+    session: WriteSessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    user: FrontDesk,
+    visit_id: int,
+) -> Response:
+    """The cancellation undone, while its time is free and within the undo window."""
+    return _change(
+        request,
+        session,
+        now=now,
+        policy=policy,
+        visit_id=visit_id,
+        change=lambda: undo_cancellation(
+            session, visit_id=visit_id, now=now, actor=audit.staff(user), policy=policy
         ),
     )
 
@@ -224,6 +254,10 @@ def _visit_page(
         **_visit_context(session, visit),
         intake=intake_status(session, patient_id=visit.patient_id, now=now, policy=policy),
         steps=steps_open(session, visit, now=now, policy=policy),
+        reasons=REASONS,
+        undo_until=visit.cancelled_at + policy.undo_window
+        if may_undo(visit, now=now, policy=policy) and visit.cancelled_at
+        else None,
         check_in_opens=policy.check_in_opens,
         needs_intake=NEEDS_INTAKE,
         messages=messages_of_visit(session, visit_id),
