@@ -52,13 +52,29 @@ def test_it_adds_a_patient_and_goes_on_to_find_a_time(pages: Web) -> None:
 
 def test_it_keeps_what_was_typed_when_the_number_is_wrong(pages: Web) -> None:
     with pages.browser("frank") as client:
-        refused = submit(pages, client, "/patients", **{**NEW_PATIENT, "phone": "12345"})
+        refused = submit(
+            pages, client, "/patients", **{**NEW_PATIENT, "phone": "12345", "sms_consent": "true"}
+        )
 
     assert refused.status_code == 422
     assert "is not a valid phone number" in refused.text
     assert 'value="Carlos Diaz"' in refused.text
     with db.session(pages.engine) as session:
         assert session.exec(select(Patient)).all() == []
+
+
+def test_it_asks_whether_it_may_text_the_number_and_assumes_nothing(pages: Web) -> None:
+    with pages.browser("frank") as client:
+        form = client.get("/patients").text
+        unanswered = submit(pages, client, "/patients", **NEW_PATIENT)
+        declined = submit(pages, client, "/patients", **NEW_PATIENT, sms_consent="false")
+
+    assert "May we text this number?" in form and "checked" not in form
+    assert unanswered.status_code == 422 and 'id="sms_consent-error"' in unanswered.text
+    assert declined.status_code == 303
+    with db.session(pages.engine) as session:
+        [carlos] = session.exec(select(Patient)).all()
+    assert carlos.sms_consent is False
 
 
 def test_it_refuses_to_add_a_patient_without_the_csrf_token(pages: Web) -> None:

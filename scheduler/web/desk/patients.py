@@ -32,7 +32,7 @@ class NewPatient(BaseModel):
     name: str = ""
     phone: str = ""
     date_of_birth: date | None = None
-    sms_consent: bool = False
+    sms_consent: bool | None = None  # asked every time: nothing is assumed
 
 
 @router.get("/patients")
@@ -40,7 +40,7 @@ def patients(request: Request, session: ReadSessionDep, _user: FrontDesk, q: str
     found = find_patients(session, text=q)
     if wants_fragment(request):
         return page(request, "_patient_results.html", found=found, q=q)
-    return _page(request, found=found, q=q, new=NewPatient(sms_consent=True))
+    return _page(request, found=found, q=q, new=NewPatient())
 
 
 @router.get("/patients/phone-check")
@@ -76,6 +76,11 @@ def add_patient(
     def add() -> Patient:
         if form.date_of_birth is None:
             raise RuleViolation("Give the date of birth.", field="date_of_birth")
+        if form.sms_consent is None:
+            raise RuleViolation(
+                "Ask whether we may text this number, and choose the answer.",
+                field="sms_consent",
+            )
         patient = register_patient(
             session=session,
             now=now,
