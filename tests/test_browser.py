@@ -145,16 +145,16 @@ def test_the_front_desk_cancels_with_a_reason_then_undoes_it(
 ) -> None:
     visit_id = maya_booked_on_tuesday(demo_clinic).visit_id
 
-    # At desk width only: the staff pages do not fit a phone yet.
-    desk = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
-    sign_in(desk, site, "frontdesk")
-    desk.goto(f"{site}/visits/{visit_id}")
-    desk.click("text=Cancel visit…")
-    desk.check("input[value=patient_called]")
-    desk.click("text=Yes, cancel the visit")
-    expect(desk.locator(".lede")).to_contain_text("cancelled")
-    expect(desk.get_by_role("button", name="Undo the cancellation")).to_be_visible()
-    assert_accessible(desk)
-    screenshot(desk, "visit-cancelled.png")
-    desk.click("text=Undo the cancellation")
-    expect(desk.locator(".lede")).to_contain_text("booked")
+    for suffix, options in (("", {"viewport": VIEWPORT}), ("-phone", PHONE)):
+        desk = browser.new_page(**options)  # type: ignore[attr-defined]
+        sign_in(desk, site, "frontdesk")
+        desk.goto(f"{site}/visits/{visit_id}")
+        desk.click("text=Cancel visit…")
+        desk.check("input[value=patient_called]")
+        desk.click("text=Yes, cancel the visit")
+        expect(desk.locator(".lede")).to_contain_text("cancelled")
+        expect(desk.get_by_role("button", name="Undo the cancellation")).to_be_visible()
+        assert_accessible(desk)
+        screenshot(desk, f"visit-cancelled{suffix}.png")
+        desk.click("text=Undo the cancellation")
+        expect(desk.locator(".lede")).to_contain_text("booked")
