@@ -76,3 +76,22 @@ def test_it_says_so_when_nobody_works_that_day(pages: Web) -> None:
         page = client.get(f"/board?day={next_weekday(6)}").text
 
     assert "Nobody works on Sundays" in page
+
+
+def test_each_visit_says_whether_it_is_confirmed_and_a_short_one_its_service_and_room(
+    pages: Web,
+) -> None:
+    with clinic_data(pages) as session:
+        alex = assessed_patient(session, pages.clinic)
+        visit = book(session, alex, pages.clinic.at(TUESDAY, 10), "dry-needling-15")
+        visit.confirmed_at = visit.booked_at
+        session.add(visit)
+        bea = make_patient(session, phone="+12125550102")
+        book(session, bea, pages.clinic.at(TUESDAY, 14), "massage-30")
+
+    with pages.browser("frank") as client:
+        page = client.get(f"/board?day={TUESDAY}").text
+
+    assert 'aria-label="confirmed"' in page and 'aria-label="not confirmed yet"' in page
+    short = page[page.index("appt kind-dry_needling status-booked short") :].split("</a>")[0]
+    assert "Dry needling, 15 min · Room" in short and "confirmed by text" in short
