@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -217,3 +217,21 @@ def test_an_undo_after_the_window_or_onto_a_taken_time_is_refused(pages: Web) ->
     assert expired.status_code == 422 and "can be undone for 10 minutes" in expired.text
     assert visit_now(pages, visit).status == VisitStatus.CANCELLED
     assert visit_now(pages, late).status == VisitStatus.CANCELLED
+
+
+def test_the_desk_moves_a_visit_to_anyone_free_and_never_to_its_own_time(pages: Web) -> None:
+    visit = booked_visit(pages)
+
+    with pages.browser("frank") as client:
+        same = client.get(f"/visits/{visit.id}/reschedule?day={TUESDAY}&days=1").text
+        anyone = client.get(f"/visits/{visit.id}/reschedule?day={TUESDAY}&days=1&anyone=true").text
+        start = re.findall(r'name="start" value="([^"]+)"', anyone)[0]
+        moved = submit(
+            pages, client, f"/visits/{visit.id}/reschedule", start=start, version=1, anyone="true"
+        )
+
+    own = pages.clinic.at(TUESDAY, 10).astimezone(UTC).isoformat()
+    assert f'value="{own}"' not in same and f'value="{own}"' not in anyone
+    assert 'aria-current="true">Anyone free' in anyone
+    assert len(re.findall('name="start"', anyone)) >= len(re.findall('name="start"', same))
+    assert moved.status_code == 303 and visit_now(pages, visit).version == 2

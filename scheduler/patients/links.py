@@ -19,9 +19,8 @@ from scheduler.core.errors import NotAllowed, RuleViolation
 from scheduler.core.policy import Policy
 from scheduler.core.wallclock import clinic_zone
 from scheduler.models import Appointment, Location, Practitioner, Service, Visit, VisitStatus
-from scheduler.scheduling.availability import PartRequest, Slot
-from scheduler.scheduling.booking import reschedule_visit
-from scheduler.scheduling.slots import find_open_slots
+from scheduler.scheduling.availability import Slot
+from scheduler.scheduling.booking import move_options, reschedule_visit
 from scheduler.scheduling.visits import cancel_visit, get_visit, is_late_cancel, wrong_status
 
 DAYS_AT_A_TIME = 3  # open times a patient sees at once; "later" shows the next ones
@@ -155,26 +154,16 @@ def open_times(
     same_practitioners: bool,
     policy: Policy,
 ) -> list[Slot]:
-    """Other times the same services are free over DAYS_AT_A_TIME days from `first_day`; the
-    visit's own time counts as free, so it may move by a quarter of an hour."""
-    found = find_open_slots(
-        session=session,
+    """Other times for the visit over DAYS_AT_A_TIME days from `first_day`."""
+    return move_options(
+        session,
+        visit=linked.visit,
         now=now,
-        parts=[
-            PartRequest(
-                service=part.service_code,
-                practitioner_id=part.practitioner_id if same_practitioners else None,
-            )
-            for part in linked.parts
-        ],
         first_day=first_day,
         days=DAYS_AT_A_TIME,
-        location_id=linked.location.id,
-        patient_id=linked.visit.patient_id,
-        excluding_visit=linked.visit.id,
+        same_practitioners=same_practitioners,
         policy=policy,
     )
-    return [slot for slot in found if slot.starts_at != linked.starts_at]
 
 
 def late_cancel_hours(policy: Policy) -> int:

@@ -5,7 +5,7 @@ functions flush, and any error they raise leaves nothing that should be committe
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col
@@ -18,10 +18,11 @@ from scheduler.core.policy import Policy
 from scheduler.core.wallclock import clinic_instant, clinic_zone, require_aware
 from scheduler.messaging import outbox
 from scheduler.models import Appointment, Location, Visit, VisitStatus
-from scheduler.scheduling.availability import PartRequest
+from scheduler.scheduling.availability import PartRequest, Slot
 from scheduler.scheduling.openings import record_freed_visit
 from scheduler.scheduling.placement import Placement, place_visit, refused_clashes
 from scheduler.scheduling.rules import unassessed_first_needling
+from scheduler.scheduling.slots import find_open_slots
 from scheduler.scheduling.visits import appointments_of, get_visit, parts_as_booked, wrong_status
 
 
@@ -92,6 +93,34 @@ def reschedule_visit(
     )
     _record_start(session, visit, "visit.moved", actor=actor, start=start, now=now)
     return visit
+
+
+def move_options(
+    session: Session,
+    *,
+    visit: Visit,
+    now: datetime,
+    first_day: date,
+    days: int,
+    same_practitioners: bool,
+    policy: Policy,
+) -> list[Slot]:
+    """Where the visit could move over `days` from `first_day`: its services, with its
+    practitioners or anyone suitable and free. Its own time counts as free (so it may move by a
+    quarter of an hour) but is not offered."""
+    appointments = appointments_of(session, visit.id or 0)
+    found = find_open_slots(
+        session=session,
+        now=now,
+        parts=parts_as_booked(session, appointments, same_practitioners=same_practitioners),
+        first_day=first_day,
+        days=days,
+        location_id=visit.location_id,
+        patient_id=visit.patient_id,
+        excluding_visit=visit.id,
+        policy=policy,
+    )
+    return [slot for slot in found if slot.starts_at != appointments[0].starts_at]
 
 
 def _place_new_visit(

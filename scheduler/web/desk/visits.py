@@ -22,15 +22,14 @@ from scheduler.core.policy import Policy
 from scheduler.messaging.intake_texts import NEEDS_INTAKE
 from scheduler.messaging.log import messages_of_visit
 from scheduler.models import Visit
-from scheduler.scheduling.availability import PartRequest, Slot
-from scheduler.scheduling.booking import reschedule_visit
+from scheduler.scheduling.availability import Slot
+from scheduler.scheduling.booking import move_options, reschedule_visit
 from scheduler.scheduling.cancellations import (
     REASONS,
     cancel_reason,
     may_undo,
     undo_cancellation,
 )
-from scheduler.scheduling.slots import find_open_slots
 from scheduler.scheduling.visits import (
     cancel_visit,
     check_in,
@@ -40,7 +39,7 @@ from scheduler.scheduling.visits import (
     steps_open,
 )
 from scheduler.staff.board import visit_parts
-from scheduler.web.clinic_clock import ClinicClock, chosen_day, clinic_clock
+from scheduler.web.clinic_clock import chosen_day, clinic_clock
 from scheduler.web.desk.booking import DAY_CHOICES, slot_labels, slots_by_day
 from scheduler.web.forms import attempt, saved, see_other
 from scheduler.web.rendering import page
@@ -59,6 +58,7 @@ class CancelForm(BaseModel):
 class MoveForm(BaseModel):
     start: datetime
     version: int
+    anyone: bool = False  # anyone suitable and free, not only the same practitioners
 
 
 @router.get("/visits/{visit_id}")
@@ -160,10 +160,18 @@ def reschedule_page(
     visit_id: int,
     day: str | None = None,
     days: int = 5,
+    anyone: bool = False,
 ) -> Response:
     first_day = chosen_day(day, today=clinic_clock(session, now).today)
     return _reschedule_page(
-        request, session, now=now, visit_id=visit_id, first_day=first_day, days=days, policy=policy
+        request,
+        session,
+        now=now,
+        visit_id=visit_id,
+        first_day=first_day,
+        days=days,
+        anyone=anyone,
+        policy=policy,
     )
 
 
@@ -189,6 +197,7 @@ def move(
             expected_version=form.version,
             actor=audit.staff(user),
             policy=policy,
+            same_practitioners=not form.anyone,
         ),
         done=lambda _: see_other(
             f"/board?day={form.start.astimezone(zone).date()}&visit={visit_id}"
@@ -200,6 +209,7 @@ def move(
             visit_id=visit_id,
             first_day=form.start.astimezone(zone).date(),
             days=5,
+            anyone=form.anyone,
             policy=policy,
             error=error,
         ),
@@ -285,6 +295,7 @@ def _reschedule_page(
     visit_id: int,
     first_day: date,
     days: int,
+    anyone: bool,
     policy: Policy,
     error: DomainError | None = None,
 ) -> Response:
@@ -292,9 +303,19 @@ def _reschedule_page(
     clock = clinic_clock(session, now)
     days = days if days in DAY_CHOICES else 5
     first_day = max(first_day, clock.today)
-    slots, refusal = _open_times(
-        session, now=now, visit=visit, clock=clock, first_day=first_day, days=days, policy=policy
-    )
+    try:
+        found = move_options(
+            session,
+            visit=visit,
+            now=now,
+            first_day=first_day,
+            days=days,
+            same_practitioners=not anyone,
+            policy=policy,
+        )
+        slots, refusal = slots_by_day(found, clock.zone), None
+    except DomainError as refused:
+        slots, refusal = {}, refused.message
     return page(
         request,
         "reschedule.html",
@@ -307,42 +328,11 @@ def _reschedule_page(
         error=error,
         first_day=first_day,
         days=days,
+        anyone=anyone,
         day_choices=DAY_CHOICES,
         zone=clock.zone,
         today=clock.today,
     )
-
-
-def _open_times(
-    session: Session,
-    *,
-    now: datetime,
-    visit: Visit,
-    clock: ClinicClock,
-    first_day: date,
-    days: int,
-    policy: Policy,
-) -> tuple[dict[date, list[Slot]], str | None]:
-    """Where the visit could move: the same services with the same practitioners."""
-    parts = visit_parts(session, visit_id=visit.id or 0)
-    try:
-        found = find_open_slots(
-            session=session,
-            now=now,
-            parts=[
-                PartRequest(service=a.service_code, practitioner_id=a.practitioner_id)
-                for a in parts
-            ],
-            first_day=first_day,
-            days=days,
-            location_id=visit.location_id,
-            patient_id=visit.patient_id,
-            excluding_visit=visit.id,
-            policy=policy,
-        )
-    except DomainError as refused:
-        return {}, refused.message
-    return slots_by_day(found, clock.zone), None
 
 
 def _start_value(slot: Slot) -> str:
