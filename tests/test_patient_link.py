@@ -410,3 +410,16 @@ def racing(engine: Engine, barrier: threading.Barrier, change: Callable[[Session
     except Conflict:
         return "conflict"
     return "won"
+
+
+def test_the_move_page_says_a_late_visit_stays_late_to_cancel(pages: Web) -> None:
+    visit = booked_visit(pages)
+    token = token_of(pages.engine, visit)
+
+    with pages.client() as client:
+        in_time = client.get(f"/v/{token}/move").text
+        at(pages, pages.clinic.at(TUESDAY, 8))
+        late = client.get(f"/v/{token}/move").text
+
+    assert "counts as a late cancellation" not in in_time
+    assert "less than 24 hours away" in late and "counts as a late cancellation" in late

@@ -145,6 +145,39 @@ def test_it_marks_a_cancellation_inside_the_window_as_late(session: Session) -> 
     assert cancelled.late_cancel
 
 
+def test_a_visit_moved_from_inside_the_late_window_stays_late_to_cancel(
+    session: Session,
+) -> None:
+    clinic = make_clinic(session)
+    alex = assessed_patient(session, clinic)
+    soon = book(session, alex, clinic.at(TUESDAY, 10), "massage-30")
+    early = book(session, alex, clinic.at(TUESDAY, 14), "massage-30")
+    next_week = clinic.at(TUESDAY + timedelta(weeks=1), 10)
+    the_day_before = clinic.at(TUESDAY, 9) - timedelta(
+        days=1
+    )  # 25 h before 10:00, 29 h before 14:00
+    reschedule_visit(
+        session=session,
+        now=clinic.at(TUESDAY, 8),
+        visit_id=soon.id or 0,
+        start=next_week,
+        policy=POLICY,
+    )
+    reschedule_visit(
+        session=session,
+        now=the_day_before,
+        visit_id=early.id or 0,
+        start=next_week + timedelta(hours=4),
+        policy=POLICY,
+    )
+
+    moved_late = cancel(session, soon, now=clinic.at(TUESDAY, 9), reason="", by="patient")
+    moved_in_time = cancel(session, early, now=clinic.at(TUESDAY, 9), reason="", by="patient")
+
+    assert (moved_late.moved_late, moved_late.late_cancel) == (True, True)
+    assert (moved_in_time.moved_late, moved_in_time.late_cancel) == (False, False)
+
+
 def test_it_follows_a_visit_through_the_day(session: Session) -> None:
     clinic = make_clinic(session)
     alex = assessed_patient(session, clinic)

@@ -50,6 +50,10 @@ class Visit(SQLModel, table=True):
     cancelled_by: str | None = None
     cancel_reason: str | None = None
     late_cancel: bool = False
+    moved_late: bool = Field(
+        default=False,
+        description="Moved from inside the late-cancel window: cancelling it later counts as late",
+    )
     soreness: int | None = Field(default=None, description="Latest 0-10 score the patient sent")
     attention: str | None = Field(default=None, description="Why a person should look at it")
 

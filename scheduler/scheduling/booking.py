@@ -23,7 +23,13 @@ from scheduler.scheduling.openings import record_freed_visit
 from scheduler.scheduling.placement import Placement, place_visit, refused_clashes
 from scheduler.scheduling.rules import unassessed_first_needling
 from scheduler.scheduling.slots import find_open_slots
-from scheduler.scheduling.visits import appointments_of, get_visit, parts_as_booked, wrong_status
+from scheduler.scheduling.visits import (
+    appointments_of,
+    get_visit,
+    is_late_cancel,
+    parts_as_booked,
+    wrong_status,
+)
 
 
 def book_visit(
@@ -76,6 +82,7 @@ def reschedule_visit(
     visit = _movable_visit(session, visit_id=visit_id, expected_version=expected_version)
     appointments = appointments_of(session, visit.id or 0)
     freed = [a.model_copy() for a in appointments]
+    late = visit.moved_late or is_late_cancel(appointments[0].starts_at, now=now, policy=policy)
     placement, start = _place_again(
         session,
         visit,
@@ -85,7 +92,7 @@ def reschedule_visit(
         policy=policy,
         same_practitioners=same_practitioners,
     )
-    _move_appointments(session, visit, appointments, placement)
+    _move_appointments(session, visit, appointments, placement, moved_late=late)
     outbox.on_moved(session, visit=visit, now=now, policy=policy)
     cause = f"visit {visit.id} moved"
     record_freed_visit(
@@ -233,12 +240,17 @@ def _clinic_start(
 
 
 def _move_appointments(
-    session: Session, visit: Visit, appointments: Sequence[Appointment], placement: Placement
+    session: Session,
+    visit: Visit,
+    appointments: Sequence[Appointment],
+    placement: Placement,
+    *,
+    moved_late: bool,
 ) -> None:
     """Give the appointments their new times under the visit's next version; `visit` is
     reloaded. A move that leaves the patient's first dry needling without an assessment before
     it is refused, and the caller's rollback undoes it."""
-    _claim_next_version(session, visit)
+    _claim_next_version(session, visit, moved_late=moved_late)
     with refused_clashes():
         for appointment, planned in zip(appointments, placement.appointments, strict=True):
             appointment.practitioner_id = planned.practitioner_id
@@ -258,9 +270,10 @@ def _move_appointments(
     session.refresh(visit)
 
 
-def _claim_next_version(session: Session, visit: Visit) -> None:
+def _claim_next_version(session: Session, visit: Visit, *, moved_late: bool) -> None:
     """Bump the version only if nobody changed or cancelled the visit since it was read: of two
-    people moving it at once, exactly one wins."""
+    people moving it at once, exactly one wins. A move from inside the late-cancel window is
+    remembered (`moved_late`)."""
     bump = session.execute(
         update(Visit)
         .where(
@@ -268,7 +281,7 @@ def _claim_next_version(session: Session, visit: Visit) -> None:
             col(Visit.version) == visit.version,
             col(Visit.status) == VisitStatus.BOOKED,
         )
-        .values(version=Visit.version + 1)
+        .values(version=Visit.version + 1, moved_late=moved_late)
     )
     if bump.rowcount != 1:  # type: ignore[attr-defined]
         raise _changed_meanwhile(visit)

@@ -125,8 +125,11 @@ def cancel_visit(
     cancelled_by: str,
     policy: Policy,
 ) -> Visit:
-    """Cancel, keeping the rows; "late" when inside the clinic's late-cancel window."""
-    late = is_late_cancel(visit_start(session, visit_id), now=now, policy=policy)
+    """Cancel, keeping the rows; "late" when inside the clinic's late-cancel window, or when the
+    visit was moved from inside it (a move does not reset the clock)."""
+    late = get_visit(session, visit_id).moved_late or is_late_cancel(
+        visit_start(session, visit_id), now=now, policy=policy
+    )
     visit = _change_status(
         session,
         visit_id=visit_id,

@@ -35,8 +35,10 @@ from scheduler.scheduling.visits import (
     check_in,
     complete,
     get_visit,
+    is_late_cancel,
     mark_no_show,
     steps_open,
+    visit_start,
 )
 from scheduler.staff.board import visit_parts
 from scheduler.web.clinic_clock import chosen_day, clinic_clock
@@ -329,6 +331,8 @@ def _reschedule_page(
         first_day=first_day,
         days=days,
         anyone=anyone,
+        late_move=visit.moved_late
+        or is_late_cancel(visit_start(session, visit_id), now=now, policy=policy),
         day_choices=DAY_CHOICES,
         zone=clock.zone,
         today=clock.today,

@@ -227,6 +227,7 @@ def _move_page(
             anyone=anyone,
             first_day=first_day,
             later=first_day + timedelta(days=DAYS_AT_A_TIME),
+            hours=late_cancel_hours(policy),
             earlier=first_day - timedelta(days=DAYS_AT_A_TIME) if first_day > today else None,
             error=error,
         )
