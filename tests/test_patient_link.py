@@ -423,3 +423,15 @@ def test_the_move_page_says_a_late_visit_stays_late_to_cancel(pages: Web) -> Non
 
     assert "counts as a late cancellation" not in in_time
     assert "less than 24 hours away" in late and "counts as a late cancellation" in late
+
+
+def test_the_move_page_shows_the_patients_other_visit_on_a_day(pages: Web) -> None:
+    visit = booked_visit(pages)
+    with clinic_data(pages) as session:
+        alex = session.get_one(Patient, visit.patient_id)
+        book(session, alex, pages.clinic.at(WEDNESDAY, 14), "massage-30")
+
+    with pages.client() as client:
+        page = client.get(f"/v/{token_of(pages.engine, visit)}/move?day={WEDNESDAY}").text
+
+    assert "Already booked this day: Massage, 30 min at 14:00." in page

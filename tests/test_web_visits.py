@@ -5,7 +5,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from scheduler.core import db
-from scheduler.models import Message, MessageStatus, Visit, VisitStatus
+from scheduler.models import Message, MessageStatus, Patient, Visit, VisitStatus
 from tests.factories import CURRENT_TIME, assessed_patient, book, next_weekday
 from tests.web_fixtures import Web
 from tests.web_pages import at, audit_actions, clinic_data, submit
@@ -235,3 +235,19 @@ def test_the_desk_moves_a_visit_to_anyone_free_and_never_to_its_own_time(pages: 
     assert 'aria-current="true">Anyone free' in anyone
     assert len(re.findall('name="start"', anyone)) >= len(re.findall('name="start"', same))
     assert moved.status_code == 303 and visit_now(pages, visit).version == 2
+
+
+def test_moving_onto_a_day_with_another_visit_says_so_first(pages: Web) -> None:
+    visit = booked_visit(pages)
+    with clinic_data(pages) as session:
+        alex = session.get_one(Visit, visit.id).patient_id
+        other = book(
+            session, session.get_one(Patient, alex), pages.clinic.at(WEDNESDAY, 14), "massage-30"
+        )
+
+    with pages.browser("frank") as client:
+        page = client.get(f"/visits/{visit.id}/reschedule?day={TUESDAY}&days=2").text
+
+    assert page.count("Already booked this day") == 1
+    assert "Already booked this day: Massage, 30 min at 14:00." in page
+    assert other.id != visit.id

@@ -2,7 +2,8 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -114,6 +115,31 @@ def patient_appointments(session: Session, *, patient_id: int) -> list[BoardAppo
     """Every appointment the patient ever had or has, cancelled ones included, latest first."""
     found = _appointments(session, col(Appointment.patient_id) == patient_id)
     return sorted(found, key=lambda a: (a.starts_at, -a.position), reverse=True)
+
+
+def visits_by_day(
+    session: Session,
+    *,
+    patient_id: int,
+    zone: ZoneInfo,
+    first_day: date,
+    days: int,
+    excluding_visit: int | None = None,
+) -> dict[date, list[BoardAppointment]]:
+    """The patient's booked visits (each by its first part) on the clinic's days shown, so a
+    page can warn before a second visit lands on the same day."""
+    last = first_day + timedelta(days=days)
+    found: dict[date, list[BoardAppointment]] = {}
+    for part in reversed(patient_appointments(session, patient_id=patient_id)):
+        day = part.starts_at.astimezone(zone).date()
+        if (
+            part.position == 0
+            and part.status == VisitStatus.BOOKED
+            and part.visit_id != excluding_visit
+            and first_day <= day < last
+        ):
+            found.setdefault(day, []).append(part)
+    return found
 
 
 def plan_appointments(session: Session, *, plan_id: int) -> list[BoardAppointment]:

@@ -26,6 +26,7 @@ from scheduler.scheduling.part_fit import may_deliver
 from scheduler.scheduling.rules import check_needling_prerequisites
 from scheduler.scheduling.slots import find_open_slots
 from scheduler.scheduling.usual_visits import usual_visits
+from scheduler.staff.board import visits_by_day
 from scheduler.web.clinic_clock import ClinicClock, chosen_day, clinic_clock
 from scheduler.web.forms import attempt, see_other
 from scheduler.web.rendering import page
@@ -283,4 +284,13 @@ def _page(
         zone=clock.zone,
         today=clock.today,
         slot_value=slot_value,
+        booked_days=visits_by_day(
+            session,
+            patient_id=patient.id or 0,
+            zone=clock.zone,
+            first_day=search.first_day,
+            days=search.days,
+        )
+        if patient
+        else {},
     )

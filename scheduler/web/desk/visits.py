@@ -40,7 +40,7 @@ from scheduler.scheduling.visits import (
     steps_open,
     visit_start,
 )
-from scheduler.staff.board import visit_parts
+from scheduler.staff.board import visit_parts, visits_by_day
 from scheduler.web.clinic_clock import chosen_day, clinic_clock
 from scheduler.web.desk.booking import DAY_CHOICES, slot_labels, slots_by_day
 from scheduler.web.forms import attempt, saved, see_other
@@ -331,6 +331,14 @@ def _reschedule_page(
         first_day=first_day,
         days=days,
         anyone=anyone,
+        booked_days=visits_by_day(
+            session,
+            patient_id=visit.patient_id,
+            zone=clock.zone,
+            first_day=first_day,
+            days=days,
+            excluding_visit=visit.id,
+        ),
         late_move=visit.moved_late
         or is_late_cancel(visit_start(session, visit_id), now=now, policy=policy),
         day_choices=DAY_CHOICES,

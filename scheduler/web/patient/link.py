@@ -31,6 +31,7 @@ from scheduler.patients.links import (
     open_times,
 )
 from scheduler.scheduling.availability import Slot
+from scheduler.staff.board import visits_by_day
 from scheduler.web.clinic_clock import chosen_day
 from scheduler.web.desk.booking import slot_labels, slot_start, slots_by_day
 from scheduler.web.forms import attempt, see_other
@@ -227,6 +228,14 @@ def _move_page(
             anyone=anyone,
             first_day=first_day,
             later=first_day + timedelta(days=DAYS_AT_A_TIME),
+            booked_days=visits_by_day(
+                session,
+                patient_id=linked.visit.patient_id,
+                zone=linked.zone,
+                first_day=first_day,
+                days=DAYS_AT_A_TIME,
+                excluding_visit=linked.visit.id,
+            ),
             hours=late_cancel_hours(policy),
             earlier=first_day - timedelta(days=DAYS_AT_A_TIME) if first_day > today else None,
             error=error,
