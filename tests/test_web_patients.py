@@ -121,3 +121,26 @@ def test_patient_pages_are_not_for_practitioners(pages: Web) -> None:
     with pages.browser("dana") as client:
         assert client.get("/patients?q=alex").status_code == 403
         assert client.get("/book").status_code == 403
+
+
+def test_picking_the_patient_on_find_a_time_keeps_the_services_chosen(pages: Web) -> None:
+    with clinic_data(pages) as session:
+        alex = make_patient(session, name="Alex Moreno", phone="+12125550101")
+
+    with pages.browser("frank") as client:
+        results = client.get(
+            "/patients",
+            params=[
+                ("q", "alex"),
+                ("service", "dry-needling-30"),
+                ("service", "massage-60"),
+                ("day", "2026-11-24"),
+                ("days", "1"),
+                ("csrf_token", "not kept"),
+            ],
+            headers={"HX-Request": "true"},
+        ).text
+
+    link = f"/book?patient_id={alex.id}&amp;service=dry-needling-30&amp;service=massage-60"
+    assert f"{link}&amp;day=2026-11-24&amp;days=1" in results
+    assert "csrf" not in results

@@ -3,6 +3,7 @@ patient's page (intake details only for the patient's practitioners and admins).
 
 from datetime import date, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
@@ -26,6 +27,7 @@ from scheduler.web.forms import attempt, see_other
 from scheduler.web.rendering import page, wants_fragment
 
 router = APIRouter(include_in_schema=False)
+KEPT = ("service", "practitioner", "day", "days")  # Find a time's choices
 
 
 class NewPatient(BaseModel):
@@ -37,9 +39,12 @@ class NewPatient(BaseModel):
 
 @router.get("/patients")
 def patients(request: Request, session: ReadSessionDep, _user: FrontDesk, q: str = "") -> Response:
+    """The search; asked from Find a time, each result's Book link keeps the services, day and
+    days already chosen there (sent along with the search)."""
     found = find_patients(session, text=q)
     if wants_fragment(request):
-        return page(request, "_patient_results.html", found=found, q=q)
+        keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k in KEPT])
+        return page(request, "_patient_results.html", found=found, q=q, keep=keep)
     return _page(request, found=found, q=q, new=NewPatient())
 
 
