@@ -111,7 +111,9 @@ def test_it_warns_before_offering_a_first_needling_without_an_assessment(pages: 
     with pages.browser("frank") as client:
         page = find_a_time(client, patient_id=bea.id, day=TUESDAY, days=1)
 
-    assert "needs an assessment before the first dry needling" in page
+    assert page.count("needs an assessment before the first dry needling") == 1
+    assert 'class="slot"' not in page and "No open times" not in page  # none would book
+    assert "assessment-60" not in page.split('id="slots"')[1]
 
 
 def test_it_offers_the_patients_last_visit_as_a_usual_visit(pages: Web) -> None:

@@ -161,8 +161,10 @@ def _outcome(
         return outcome
     try:
         refusal = _needling_refusal(session, clock, search, policy)
-        outcome.warning = refusal.message if refusal else None
-        outcome.intake_missing = refusal is not None and refusal.code == "intake_missing"
+        if refusal is not None:  # no time in the window could be booked: offer none
+            outcome.warning = refusal.message
+            outcome.intake_missing = refusal.code == "intake_missing"
+            return outcome
         slots = find_open_slots(
             session=session,
             now=now,
