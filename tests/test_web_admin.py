@@ -1,4 +1,4 @@
-from datetime import time
+from datetime import UTC, time
 
 from sqlmodel import col, select
 
@@ -6,6 +6,7 @@ from scheduler.core import db
 from scheduler.core.policy import current_policy
 from scheduler.messaging.send_window import send_window
 from scheduler.models import (
+    AuditEntry,
     Location,
     MessageTemplate,
     OpeningHours,
@@ -17,7 +18,7 @@ from scheduler.models import (
     Visit,
     WorkingHours,
 )
-from tests.factories import assessed_patient, book, next_weekday
+from tests.factories import CURRENT_TIME, assessed_patient, book, next_weekday
 from tests.web_fixtures import Web
 from tests.web_pages import audit_actions, clinic_data, submit
 
@@ -302,8 +303,31 @@ def test_the_audit_log_shows_who_did_what_and_filters_by_subject(pages: Web) -> 
         everything = client.get("/admin/audit").text
         only_visits = client.get("/admin/audit", params={"subject": "visit:1"}).text
 
-    assert "room.created" in everything and "ada" in everything
-    assert "room.created" not in only_visits
+    assert "room created" in everything and "ada" in everything
+    assert "room created" not in only_visits
+
+
+def test_the_audit_log_reads_in_the_clinics_words_and_time(pages: Web) -> None:
+    with clinic_data(pages) as session:
+        alex = assessed_patient(session, pages.clinic)
+        visit = book(session, alex, pages.clinic.at(TUESDAY, 10), "massage-30")
+        session.add(
+            AuditEntry(
+                at=CURRENT_TIME,
+                actor="user:2 frank",
+                action="visit.booked",
+                subject=f"visit:{visit.id}",
+                detail=f"start={pages.clinic.at(TUESDAY, 10).astimezone(UTC).isoformat()}",
+            )
+        )
+
+    with pages.browser("ada") as client:
+        page = client.get("/admin/audit").text
+        about = client.get("/admin/audit", params={"subject": f"visit:{visit.id}"}).text
+
+    assert "Alex Moreno&#39;s visit on Tue 24 Nov 10:00</a>: booked" in page
+    assert "to Tue 24 Nov 10:00" in page and "+00:00" not in page
+    assert "Only what concerns <b>Alex Moreno&#39;s visit on Tue 24 Nov 10:00</b>" in about
 
 
 def test_admin_forms_need_the_csrf_token(pages: Web) -> None:

@@ -68,3 +68,9 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants where a local day starts and ends (23, 24 or 25 hours apart)."""
     return wall_time(day, time(0), zone), wall_time(day + timedelta(days=1), time(0), zone)
+
+
+def as_the_clinic_says(moment: datetime, zone: ZoneInfo) -> str:
+    """An instant on the clinic's clock, as the front desk reads it: Tue 24 Nov 09:00."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"

@@ -16,7 +16,7 @@ from scheduler.core import audit
 from scheduler.core.db import require_booking_session
 from scheduler.core.errors import NotFound, RuleViolation
 from scheduler.core.policy import Policy
-from scheduler.core.wallclock import clinic_zone
+from scheduler.core.wallclock import as_the_clinic_says, clinic_zone
 from scheduler.messaging import outbox
 from scheduler.models import Appointment, Service, Visit, VisitStatus
 from scheduler.scheduling.availability import PartRequest
@@ -267,8 +267,7 @@ def _not_yet(
 def _local(session: Session, visit_id: int, moment: datetime) -> str:
     """`moment` on the clinic's clock, as the front desk reads it: Tue 24 Nov 09:00."""
     location = resolve_location(session, get_visit(session, visit_id).location_id)
-    local = moment.astimezone(clinic_zone(location.time_zone))
-    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+    return as_the_clinic_says(moment, clinic_zone(location.time_zone))
 
 
 def _flag_unassessed_needling(session: Session, visit: Visit) -> None:

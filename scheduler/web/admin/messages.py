@@ -17,6 +17,7 @@ from scheduler.core.errors import DomainError
 from scheduler.core.policy import Policy
 from scheduler.messaging.send_window import reset_send_window, send_window, set_send_window
 from scheduler.messaging.templates import BUILT_IN, preview_template, save_template, template_states
+from scheduler.staff.audit_view import readable
 from scheduler.web.admin.page import admin_page
 from scheduler.web.clinic_clock import clinic_clock
 from scheduler.web.forms import saved, see_other
@@ -111,13 +112,17 @@ def default_window(session: WriteSessionDep, now: NowDep, user: Admin) -> Respon
 def audit_log(
     request: Request, session: ReadSessionDep, now: NowDep, _user: Admin, subject: str = ""
 ) -> Response:
+    zone = clinic_clock(session, now).zone
+    entries = audit.recent_entries(session, subject=subject.strip() or None)
+    shown = readable(session, entries, zone=zone)
     return admin_page(
         request,
         "admin_audit.html",
         tab="audit",
-        entries=audit.recent_entries(session, subject=subject.strip() or None),
+        entries=shown,
         subject=subject,
-        zone=clinic_clock(session, now).zone,
+        about=shown[0].about if subject.strip() and shown else subject,
+        zone=zone,
     )
 
 
