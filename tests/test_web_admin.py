@@ -264,8 +264,21 @@ def test_it_previews_a_text_as_it_is_typed_with_its_segments(pages: Web) -> None
         broken = client.get("/admin/templates/reminder/preview", params={"body": "{diagnosis}"})
 
     assert "Riverside Physio: see you Wed 30 Sep at 12:45 ✓" in preview
-    assert "1 of 1 segment" in preview and "UCS-2" in preview
+    assert "1 text message, 1 allowed" in preview and "UCS-2" in preview
     assert "Unknown placeholder(s) diagnosis" in broken.text
+
+
+def test_the_text_page_lists_every_placeholder_and_counts_messages_in_plain_words(
+    pages: Web,
+) -> None:
+    with pages.browser("ada") as client:
+        page = client.get("/admin/templates/reminder").text
+        long = client.get(
+            "/admin/templates/reminder/preview", params={"body": "{clinic} " + "x" * 200}
+        ).text
+
+    assert "{clinic}, {phone}, {first_name}, {day}, {time}, {link}." in page
+    assert "2 text messages, 1 allowed" in long
 
 
 def test_it_saves_a_text_within_its_budget_and_refuses_one_over_it(pages: Web) -> None:
@@ -274,7 +287,9 @@ def test_it_saves_a_text_within_its_budget_and_refuses_one_over_it(pages: Web) -
         refused = submit(pages, client, "/admin/templates/reminder", body="{clinic} " + "x" * 200)
 
     assert saved.status_code == 303
-    assert refused.status_code == 422 and "segments" in refused.text
+    assert (
+        refused.status_code == 422 and "takes 2 text messages; this one may take 1" in refused.text
+    )
     with db.session(pages.engine) as session:
         assert session.get_one(MessageTemplate, "reminder").body == "{clinic}: see you {time}."
     assert audit_actions(pages).count(("template.changed", "template:reminder")) == 1

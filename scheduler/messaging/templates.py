@@ -218,9 +218,8 @@ def save_template(
     rendered = preview_template(session, name=name, text=text)
     if not rendered.within_budget:
         raise RuleViolation(
-            f"The text takes {rendered.measure.segments} segments ({rendered.measure.encoding}, "
-            f"{rendered.measure.units} units) with long names filled in; {name} may take "
-            f"{rendered.budget}.",
+            f"With the longest names filled in, the text takes {rendered.measure.segments} text "
+            f"messages; this one may take {rendered.budget}. Shorten it.",
             field="body",
             code="over_budget",
         )

@@ -16,7 +16,13 @@ from scheduler.core import audit
 from scheduler.core.errors import DomainError
 from scheduler.core.policy import Policy
 from scheduler.messaging.send_window import reset_send_window, send_window, set_send_window
-from scheduler.messaging.templates import BUILT_IN, preview_template, save_template, template_states
+from scheduler.messaging.templates import (
+    BUILT_IN,
+    PLACEHOLDERS,
+    preview_template,
+    save_template,
+    template_states,
+)
 from scheduler.staff.audit_view import readable
 from scheduler.web.admin.page import admin_page
 from scheduler.web.clinic_clock import clinic_clock
@@ -159,6 +165,7 @@ def _preview(
         name=name,
         text=text,
         built_in=BUILT_IN.get(name, ("", 1))[0],
+        placeholders=PLACEHOLDERS,
         rendered=rendered,
         problem=problem,
         error=error,
