@@ -41,7 +41,8 @@ class Web:
     staff: dict[str, Member] = field(default_factory=dict)
 
     def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, **kwargs)  # type: ignore[arg-type]
+        # A page may take seconds on a loaded CI machine; a hang still fails after 30.
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
 
     def api(self, who: str) -> httpx.Client:
         """A client using `who`'s API token."""

@@ -17,6 +17,10 @@ from scheduler.messaging.sms_text import Measure, measure
 from scheduler.models import Location, MessageTemplate
 
 PLACEHOLDERS = ("clinic", "phone", "first_name", "day", "time", "link")
+WIDE_CHARACTERS = (
+    " It has characters outside GSM-7 (emoji, curly quotes, some accents), so it is sent as "
+    "UCS-2, where each text message holds fewer characters."
+)
 
 # name -> (text, most segments allowed)
 BUILT_IN: dict[str, tuple[str, int]] = {
@@ -219,7 +223,8 @@ def save_template(
     if not rendered.within_budget:
         raise RuleViolation(
             f"With the longest names filled in, the text takes {rendered.measure.segments} text "
-            f"messages; this one may take {rendered.budget}. Shorten it.",
+            f"messages; this one may take {rendered.budget}. Shorten it."
+            + (WIDE_CHARACTERS if rendered.measure.encoding == "UCS-2" else ""),
             field="body",
             code="over_budget",
         )
